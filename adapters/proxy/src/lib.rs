@@ -1,0 +1,1 @@
+//! The Rampart reverse-proxy node

@@ -1,0 +1,1 @@
+//! The Rampart engine: decode, detect, decide

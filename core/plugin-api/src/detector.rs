@@ -1,0 +1,31 @@
+use rampart_types::{Class, Finding, NodeId, Source, Tree};
+
+use crate::registry::PluginInfo;
+
+/// What a detector knows about the value it inspects.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectCtx<'a> {
+    /// The whole request-point tree (for the path and neighbours).
+    pub tree: &'a Tree,
+    /// The point being inspected.
+    pub point: NodeId,
+    /// The source the point descends from.
+    pub source: Option<Source>,
+    /// The request path (the endpoint as received).
+    pub endpoint: &'a [u8],
+    /// The request's declared content type, if any.
+    pub content_type: Option<&'a [u8]>,
+}
+
+/// A detector: one value in, findings out.
+///
+/// `inspect` must be total and never panic; it appends to `out` and must set
+/// each finding's `point` to `ctx.point` and its span inside `value`.
+pub trait Detector: Send + Sync + 'static {
+    fn info(&self) -> PluginInfo;
+
+    /// The classes this detector can report.
+    fn classes(&self) -> &'static [Class];
+
+    fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>);
+}

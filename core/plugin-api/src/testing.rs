@@ -1,0 +1,193 @@
+//! Table tests for decoders (feature `testing`).
+//!
+//! A table is a JSON file holding a list of cases:
+//!
+//! ```json
+//! [{"name": "nested object", "input": "{\"a\":{\"b\":1}}",
+//!   "media_type": "application/json", "declared": true,
+//!   "points": [["body:json.a.b", "1"]], "findings": [], "error": null}]
+//! ```
+//!
+//! `input_hex` may replace `input` for binary input. `points` lists every
+//! leaf below the decoded layer as `[path, value]` in creation order
+//! (values as UTF-8 with invalid bytes written `\xNN`). `findings` lists the
+//! rule names reported. `error` is `null`, `"not-this-format"`,
+//! `"malformed"` or `"exhausted"`. Run with `RAMPART_BLESS=1` to rewrite
+//! the expectations from what the decoder does now (then review the diff).
+
+use std::path::Path;
+
+use rampart_types::{Limits, NodeId, NodeKind, Seg, Source, Tree};
+use serde::{Deserialize, Serialize};
+
+use crate::{DecodeCtx, DecodeError, DecodeState, Decoder, Emitter};
+
+/// One table case.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Case {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default = "yes")]
+    pub declared: bool,
+    #[serde(default)]
+    pub points: Vec<(String, String)>,
+    #[serde(default)]
+    pub findings: Vec<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The outcome of running a decoder on one input.
+#[derive(Debug)]
+pub struct Outcome {
+    pub tree: Tree,
+    pub layer: NodeId,
+    pub state: DecodeState,
+    pub result: Result<(), DecodeError>,
+}
+
+impl Outcome {
+    /// `[path, value]` of every leaf below the layer, in creation order.
+    pub fn points(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        for id in self.tree.ids() {
+            if id.0 <= self.layer.0 {
+                continue;
+            }
+            if self.tree.node(id).kind == NodeKind::Leaf {
+                v.push((self.tree.path(id).to_string(), show(self.tree.value(id))));
+            }
+        }
+        v
+    }
+
+    /// Rule names of the findings.
+    pub fn findings(&self) -> Vec<String> {
+        self.state.findings.iter().map(|f| f.rule.to_string()).collect()
+    }
+
+    pub fn error_name(&self) -> Option<String> {
+        match &self.result {
+            Ok(()) => None,
+            Err(DecodeError::NotThisFormat) => Some("not-this-format".into()),
+            Err(DecodeError::Malformed { .. }) => Some("malformed".into()),
+            Err(DecodeError::Exhausted(_)) => Some("exhausted".into()),
+        }
+    }
+}
+
+/// Shows bytes as UTF-8, invalid bytes as `\xNN`.
+pub fn show(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for chunk in bytes.utf8_chunks() {
+        s.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            s.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s
+}
+
+/// Runs `decoder` on `input` as the `body` of a request, under a layer
+/// named after the decoder, with the given limits.
+pub fn run(
+    decoder: &dyn Decoder,
+    input: &[u8],
+    media_type: Option<&[u8]>,
+    declared: bool,
+    limits: Limits,
+) -> Outcome {
+    let mut tree = Tree::new();
+    let (s, e) = tree.push_bytes(input);
+    let body = tree.push_node(NodeId::ROOT, Seg::Source(Source::Body), NodeKind::Leaf, (s, e));
+    let layer = tree.push_node(body, Seg::Layer(decoder.layer()), NodeKind::Leaf, (0, 0));
+    let mut state = DecodeState::new(limits, input.len());
+    let ctx = DecodeCtx {
+        declared,
+        media_type,
+        source: Some(Source::Body),
+    };
+    let result = {
+        let mut out = Emitter::new(&mut tree, &mut state, layer, decoder.info().name);
+        decoder.decode(input, &ctx, &mut out)
+    };
+    Outcome {
+        tree,
+        layer,
+        state,
+        result,
+    }
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    clean
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap_or("00"), 16).unwrap_or(0))
+        .collect()
+}
+
+/// Runs every case of a table file; panics with a readable diff on the
+/// first mismatch (or rewrites the file under `RAMPART_BLESS=1`).
+#[allow(clippy::panic)]
+pub fn check_table(decoder: &dyn Decoder, path: impl AsRef<Path>) {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let cases: Vec<Case> = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not a valid table: {e}", path.display()));
+    let bless = std::env::var_os("RAMPART_BLESS").is_some();
+    let mut blessed = Vec::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let input = match (&case.input, &case.input_hex) {
+            (Some(s), _) => s.as_bytes().to_vec(),
+            (None, Some(h)) => unhex(h),
+            (None, None) => Vec::new(),
+        };
+        let out = run(
+            decoder,
+            &input,
+            case.media_type.as_deref().map(str::as_bytes),
+            case.declared,
+            Limits::default(),
+        );
+        let mut got = case.clone();
+        got.points = out.points();
+        got.findings = out.findings();
+        got.error = out.error_name();
+        let mut want_f = case.findings.clone();
+        let mut got_f = got.findings.clone();
+        want_f.sort();
+        got_f.sort();
+        if got.points != case.points || want_f != got_f || got.error != case.error {
+            failures.push(format!(
+                "case {:?}:\n  want points {:?}\n  got  points {:?}\n  want findings {:?} error {:?}\n  got  findings {:?} error {:?}",
+                case.name, case.points, got.points, case.findings, case.error, got.findings, got.error
+            ));
+        }
+        blessed.push(got);
+    }
+    if bless {
+        let text = serde_json::to_string_pretty(&blessed).unwrap_or_default();
+        std::fs::write(path, text + "\n").unwrap_or_else(|e| panic!("cannot bless: {e}"));
+        return;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases in {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        path.display(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,1 @@
+//! The plugins linked into the rampart binary by default

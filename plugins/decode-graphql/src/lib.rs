@@ -1,0 +1,1 @@
+//! GraphQL document decoder: operations, fields, arguments, variables, fragments

@@ -1,0 +1,1 @@
+//! Decoders for HTTP header structures: cookies and Authorization schemes

@@ -1,0 +1,1 @@
+//! JSON decoder: any depth, duplicate keys kept, iterative

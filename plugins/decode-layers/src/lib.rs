@@ -1,0 +1,1 @@
+//! Transparent layers: base64, gzip, deflate, HTML entities, JavaScript escapes, JWT

@@ -1,0 +1,1 @@
+//! multipart/form-data and multipart/mixed decoder

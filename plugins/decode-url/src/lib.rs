@@ -1,0 +1,1 @@
+//! Decoders for URL paths, query strings and form bodies, and the double-encoding layer
