@@ -1,1 +1,237 @@
-fn main() {}
+//! `rampart`: the command-line entry point.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use rampart_core::{Engine, EngineConfig};
+use rampart_proxy::{Node, NodeConfig};
+use rampart_types::Mode;
+
+#[derive(Parser, Debug)]
+#[command(name = "rampart", version, about = "Rampart: web application and API protection")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a reverse-proxy node in front of an application.
+    Node(NodeArgs),
+    /// Show what the node sees in one raw HTTP/1.1 request: the request
+    /// points, the findings and the verdict.
+    Inspect(InspectArgs),
+    /// Start the demo shop with a node in front of it, and print the URLs.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct NodeArgs {
+    /// node.toml; flags given here override it.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// The application, e.g. http://127.0.0.1:8081.
+    #[arg(long)]
+    upstream: Option<String>,
+    /// Filtration mode: block, monitor or off.
+    #[arg(long)]
+    mode: Option<String>,
+    /// Health and metrics listener, e.g. 127.0.0.1:9090.
+    #[arg(long)]
+    admin: Option<SocketAddr>,
+    /// Log format: text or json.
+    #[arg(long)]
+    log_format: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct InspectArgs {
+    /// File holding one raw HTTP/1.1 request; stdin when absent or `-`.
+    file: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// node.toml whose engine settings (limits, policy) to use.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Filtration mode for the verdict (default: block).
+    #[arg(long)]
+    mode: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct DemoArgs {
+    /// Where the node listens (the URL to open).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Where the demo shop itself listens.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    shop_listen: SocketAddr,
+    /// Health and metrics listener of the node.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    admin: SocketAddr,
+    /// Folder for the shop's SQLite database and files.
+    #[arg(long, default_value = "data/demo")]
+    data: PathBuf,
+    /// Filtration mode of the node.
+    #[arg(long, default_value = "block")]
+    mode: String,
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        b.json().flatten_event(true).init();
+    } else {
+        b.init();
+    }
+}
+
+fn builtin_engine(cfg: EngineConfig) -> Result<Engine> {
+    let reg = rampart_builtin_plugins::registry()?;
+    Ok(Engine::new(&reg, cfg)?)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
+    let mut c = match &a.config {
+        Some(p) => NodeConfig::load(p)?,
+        None => NodeConfig::default(),
+    };
+    if let Some(l) = a.listen {
+        c.listen = l;
+    }
+    if let Some(u) = &a.upstream {
+        c.upstream = u.clone();
+    }
+    if let Some(m) = &a.mode {
+        c.mode = m.clone();
+    }
+    if let Some(ad) = a.admin {
+        c.admin_listen = Some(ad);
+    }
+    if let Some(f) = &a.log_format {
+        c.log_format = f.clone();
+    }
+    if a.config.is_none() && a.upstream.is_none() {
+        bail!("rampart node needs --upstream URL (or --config node.toml)");
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+async fn run_node(a: NodeArgs) -> Result<()> {
+    let c = node_config(&a)?;
+    init_logging(&c.log_format);
+    let engine = builtin_engine(c.engine()?)?;
+    let node = Node::bind(c, engine).await?;
+    node.serve(shutdown_signal()).await
+}
+
+fn run_inspect(a: InspectArgs) -> Result<()> {
+    let mut raw = Vec::new();
+    match &a.file {
+        Some(p) if p.as_os_str() != "-" => {
+            raw = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        }
+        _ => {
+            std::io::stdin().read_to_end(&mut raw)?;
+        }
+    }
+    let mut cfg = match &a.config {
+        Some(p) => NodeConfig::load(p)?.engine()?,
+        None => EngineConfig::default(),
+    };
+    if let Some(m) = &a.mode {
+        cfg.mode = Mode::parse(m).with_context(|| format!("mode {m:?}: expected block, monitor or off"))?;
+    }
+    let engine = builtin_engine(cfg)?;
+    let req = rampart_core::http1::parse_request(&raw)?;
+    let ins = engine.inspect(&req);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&ins.to_json())?);
+    } else {
+        print!("{}", ins.to_text());
+    }
+    Ok(())
+}
+
+async fn run_demo(a: DemoArgs) -> Result<()> {
+    init_logging("text");
+    std::fs::create_dir_all(&a.data).with_context(|| format!("cannot create {}", a.data.display()))?;
+    let shop_listener = tokio::net::TcpListener::bind(a.shop_listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (demo shop)", a.shop_listen))?;
+    let shop_addr = shop_listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shop_cfg = rampart_demo_shop::ShopConfig {
+        db_path: Some(a.data.join("shop.sqlite")),
+        files_dir: Some(a.data.join("files")),
+    };
+    let mut rx = stop_rx.clone();
+    let shop = tokio::spawn(rampart_demo_shop::serve(shop_listener, shop_cfg, async move {
+        let _ = rx.changed().await;
+    }));
+    let cfg = NodeConfig {
+        listen: a.listen,
+        upstream: format!("http://{shop_addr}"),
+        admin_listen: Some(a.admin),
+        mode: a.mode.clone(),
+        ..NodeConfig::default()
+    };
+    let engine = builtin_engine(cfg.engine()?)?;
+    let node = Node::bind(cfg, engine).await?;
+    let node_addr = node.local_addr()?;
+    let admin = node.admin_addr();
+    println!("Rampart demo is running.");
+    println!("  shop, protected by Rampart ({} mode): http://{node_addr}/", a.mode);
+    println!("  shop, direct (unprotected):          http://{shop_addr}/");
+    if let Some(ad) = admin {
+        println!("  node health:                          http://{ad}/healthz");
+        println!("  node metrics:                         http://{ad}/metrics");
+    }
+    println!("  see what the node sees: printf 'GET /search?q=shoes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | rampart inspect");
+    println!("Ctrl-C stops.");
+    let res = node.serve(shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    let _ = shop.await;
+    res
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Inspect(a) => run_inspect(a),
+        Command::Node(a) => tokio::runtime::Runtime::new()?.block_on(run_node(a)),
+        Command::Demo(a) => tokio::runtime::Runtime::new()?.block_on(run_demo(a)),
+    }
+}

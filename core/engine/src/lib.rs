@@ -1,1 +1,28 @@
-//! The Rampart engine: decode, detect, decide
+//! The Rampart engine: decode, detect, decide.
+//!
+//! An adapter builds an [`Engine`] once from a [`Registry`] of plugins and an
+//! [`EngineConfig`], then calls [`Engine::inspect`] for every request. The
+//! engine
+//! 1. decodes the request into a tree of request points, recursively
+//!    (`decode`), inside the per-request budget;
+//! 2. runs every detector on every leaf (`detect`);
+//! 3. turns the findings into a [`Verdict`] under the filtration mode and the
+//!    policy (`decide`).
+//!
+//! See `docs/ARCHITECTURE.md` for the walk from configuration to verdict and
+//! `examples/` for a runnable node.
+
+pub mod http1;
+mod config;
+mod decide;
+mod decode;
+mod detect;
+mod engine;
+mod inspection;
+
+pub use config::{ConfigError, EngineConfig, LimitAction, LimitsConfig, PluginFailure, Policy};
+pub use engine::{BuildError, Engine};
+pub use inspection::Inspection;
+
+pub use rampart_plugin_api::{Origin, Registry};
+pub use rampart_types::{Action, Class, Finding, Mode, Request, Verdict};

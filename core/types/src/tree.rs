@@ -186,6 +186,14 @@ impl Tree {
         &self.buf[n.value_start as usize..n.value_end as usize]
     }
 
+    /// Bytes of the buffer at a span (as returned by [`Tree::push_bytes`]).
+    pub fn value_bytes(&self, span: (u32, u32)) -> &[u8] {
+        let len = self.buf.len();
+        let end = (span.1 as usize).min(len);
+        let start = (span.0 as usize).min(end);
+        &self.buf[start..end]
+    }
+
     /// The key bytes of a `Seg::Key`, or `None` for other segments.
     pub fn key(&self, seg: Seg) -> Option<&[u8]> {
         match seg {
@@ -392,7 +400,7 @@ fn is_ident(key: &[u8]) -> bool {
         Some(b) if b.is_ascii_alphabetic() || *b == b'_' => {}
         _ => return false,
     }
-    key.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+    key.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// Writes a key in quoted form: `"..."` with `\"`, `\\` and `\xNN` escapes.

@@ -1,0 +1,258 @@
+//! node.toml: the proxy node's configuration. CLI flags override it.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use rampart_core::{EngineConfig, LimitsConfig, Policy};
+use rampart_plugin_api::PluginConfig;
+use rampart_types::Mode;
+use serde::Deserialize;
+
+/// What to do with a body longer than `inspection.body_limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverLimit {
+    /// Inspect the first `body_limit` bytes, then stream the rest unread.
+    #[default]
+    InspectPrefix,
+    /// Refuse the request with 413.
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Inspection {
+    /// Bytes of a request body buffered for inspection.
+    pub body_limit: usize,
+    pub over_limit: OverLimit,
+}
+
+impl Default for Inspection {
+    fn default() -> Self {
+        Inspection {
+            body_limit: 1 << 20,
+            over_limit: OverLimit::InspectPrefix,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// Time a client has to send the request head.
+    pub header_read_ms: u64,
+    /// Time a client has to send the (inspected part of the) body.
+    pub body_read_ms: u64,
+    /// Time the upstream has to answer with a response head.
+    pub upstream_ms: u64,
+    /// Time given to in-flight requests at shutdown.
+    pub shutdown_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read_ms: 10_000,
+            body_read_ms: 30_000,
+            upstream_ms: 60_000,
+            shutdown_ms: 10_000,
+        }
+    }
+}
+
+/// A trusted proxy: an address or a CIDR block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.trim().parse().ok().filter(|&n| n <= max)?,
+            None => max,
+        };
+        Some(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match (self.addr, ip) {
+            (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            _ => ip,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+                u32::from(a) & mask == u32::from(b) & mask
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
+                u128::from(a) & mask == u128::from(b) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The node's configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    pub listen: SocketAddr,
+    pub upstream: String,
+    /// Health and metrics listener; none when absent.
+    pub admin_listen: Option<SocketAddr>,
+    pub mode: String,
+    /// Peers whose `X-Forwarded-For`, `Forwarded` and `X-Request-Id` are
+    /// believed (addresses or CIDR blocks).
+    pub trusted_proxies: Vec<String>,
+    /// Add `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Request-Id` to
+    /// requests sent upstream.
+    pub forwarded_headers: bool,
+    pub max_connections: usize,
+    pub inspection: Inspection,
+    pub timeouts: Timeouts,
+    pub limits: LimitsConfig,
+    pub policy: Policy,
+    pub plugin: BTreeMap<String, PluginConfig>,
+    pub disabled: Vec<String>,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            upstream: "http://127.0.0.1:8081".to_string(),
+            admin_listen: None,
+            mode: "block".to_string(),
+            trusted_proxies: Vec::new(),
+            forwarded_headers: true,
+            max_connections: 10_000,
+            inspection: Inspection::default(),
+            timeouts: Timeouts::default(),
+            limits: LimitsConfig::default(),
+            policy: Policy::default(),
+            plugin: BTreeMap::new(),
+            disabled: Vec::new(),
+            log_format: "text".to_string(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Reads and parses a node.toml.
+    pub fn load(path: &Path) -> anyhow::Result<NodeConfig> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// The engine part of the configuration.
+    pub fn engine(&self) -> anyhow::Result<EngineConfig> {
+        let mode = Mode::parse(&self.mode)
+            .ok_or_else(|| anyhow::anyhow!("mode {:?}: expected block, monitor or off", self.mode))?;
+        Ok(EngineConfig {
+            mode,
+            limits: self.limits,
+            policy: self.policy.clone(),
+            plugin: self.plugin.clone(),
+            disabled: self.disabled.clone(),
+        })
+    }
+
+    /// Checks everything, reporting all problems at once.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.engine().and_then(|c| c.validate().map_err(Into::into)) {
+            problems.push(e.to_string());
+        }
+        match self.upstream.parse::<http::Uri>() {
+            Ok(u) if u.scheme_str() == Some("http") && u.authority().is_some() => {}
+            Ok(_) => problems.push(format!(
+                "upstream {:?}: expected http://HOST[:PORT][/PREFIX]",
+                self.upstream
+            )),
+            Err(e) => problems.push(format!("upstream {:?}: {e}", self.upstream)),
+        }
+        for p in &self.trusted_proxies {
+            if Cidr::parse(p).is_none() {
+                problems.push(format!("trusted_proxies: {p:?} is not an address or CIDR block"));
+            }
+        }
+        if self.inspection.body_limit == 0 {
+            problems.push("inspection.body_limit = 0: nothing would be inspected".to_string());
+        }
+        if self.max_connections == 0 {
+            problems.push("max_connections = 0".to_string());
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            problems.push(format!("log_format {:?}: expected text or json", self.log_format));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("invalid node configuration:\n  - {}", problems.join("\n  - "))
+        }
+    }
+
+    pub fn trusted(&self) -> Vec<Cidr> {
+        self.trusted_proxies.iter().filter_map(|p| Cidr::parse(p)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_matching() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.2.3.4".parse().unwrap()));
+        assert!(!c.contains("11.0.0.1".parse().unwrap()));
+        assert!(c.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+    }
+
+    #[test]
+    fn a_full_file_parses_and_bad_values_are_all_reported() {
+        let c: NodeConfig = toml::from_str(
+            r#"
+listen = "127.0.0.1:18080"
+upstream = "http://127.0.0.1:18081"
+admin_listen = "127.0.0.1:19090"
+mode = "monitor"
+trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+[inspection]
+body_limit = 65536
+over_limit = "block"
+[limits]
+max_depth = 6
+[policy]
+block_status = 406
+"#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.inspection.over_limit, OverLimit::Block);
+        assert_eq!(c.engine().unwrap().limits.max_depth, 6);
+        let bad = NodeConfig {
+            upstream: "ftp://x".into(),
+            trusted_proxies: vec!["nope".into()],
+            mode: "loud".into(),
+            ..NodeConfig::default()
+        };
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("upstream") && e.contains("nope") && e.contains("loud"), "{e}");
+    }
+}

@@ -1,0 +1,210 @@
+use std::time::Duration;
+
+use rampart_plugin_api::DecodeState;
+use rampart_types::{Finding, Limits, NodeId, NodeKind, Request, Seg, Tree, Verdict};
+use serde_json::{json, Value};
+
+/// The result of inspecting one request: the request-point tree, the
+/// findings of decoders and detectors, and the verdict. Reusable across
+/// requests (see [`crate::Engine::inspect_into`]).
+#[derive(Debug)]
+pub struct Inspection {
+    pub tree: Tree,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    pub decode_time: Duration,
+    pub detect_time: Duration,
+    pub(crate) state: DecodeState,
+    pub(crate) scratch: Vec<u8>,
+}
+
+impl Default for Inspection {
+    fn default() -> Self {
+        Inspection::new()
+    }
+}
+
+fn raw_len(req: &Request) -> usize {
+    req.method.len()
+        + req.target.len()
+        + req.body.len()
+        + req.headers.iter().map(|h| h.name.len() + h.value.len() + 4).sum::<usize>()
+}
+
+impl Inspection {
+    pub fn new() -> Inspection {
+        Inspection {
+            tree: Tree::new(),
+            findings: Vec::new(),
+            verdict: Verdict::allow(),
+            decode_time: Duration::ZERO,
+            detect_time: Duration::ZERO,
+            state: DecodeState::new(Limits::default(), 0),
+            scratch: Vec::new(),
+        }
+    }
+
+    pub(crate) fn reset(&mut self, limits: Limits, req: &Request) {
+        self.tree.clear();
+        self.findings.clear();
+        self.verdict = Verdict::allow();
+        self.decode_time = Duration::ZERO;
+        self.detect_time = Duration::ZERO;
+        // The tree holds a copy of the raw parts too: budget for them.
+        self.state.reset(limits, raw_len(req).saturating_mul(2));
+    }
+
+    /// Records a finding noticed by the engine while decoding.
+    pub(crate) fn findings_note(&mut self, f: Finding) {
+        if self.state.findings.len() < 1024 {
+            self.state.findings.push(f);
+        }
+    }
+
+    /// Moves decode findings into `findings` (called between phases).
+    pub(crate) fn take_decode_findings(&mut self) {
+        self.findings.append(&mut self.state.findings);
+    }
+
+    /// The innermost points: leaves without layer children, with their
+    /// paths and values (lossy UTF-8).
+    pub fn innermost(&self) -> Vec<(String, String)> {
+        self.tree
+            .leaves()
+            .filter(|&id| {
+                !self
+                    .tree
+                    .children(id)
+                    .any(|c| matches!(self.tree.node(c).seg, Seg::Layer(_)))
+            })
+            .map(|id| {
+                (
+                    self.tree.path(id).to_string(),
+                    String::from_utf8_lossy(self.tree.value(id)).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The leaf points with paths and values.
+    pub fn points(&self) -> Vec<(String, String)> {
+        self.tree
+            .leaves()
+            .map(|id| {
+                (
+                    self.tree.path(id).to_string(),
+                    String::from_utf8_lossy(self.tree.value(id)).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn finding_json(&self, f: &Finding) -> Value {
+        let value = self.tree.value(f.point);
+        let (s, e) = (f.span.start as usize, (f.span.end as usize).min(value.len()));
+        let excerpt = if s < e { String::from_utf8_lossy(&value[s..e]).into_owned() } else { String::new() };
+        json!({
+            "class": f.class.as_str(),
+            "rule": f.rule,
+            "score": f.score,
+            "point": self.tree.path(f.point).to_string(),
+            "span": [f.span.start, f.span.end],
+            "excerpt": excerpt,
+            "message": f.message,
+            "origin": f.origin,
+        })
+    }
+
+    fn verdict_json(&self) -> Value {
+        let v = &self.verdict;
+        json!({
+            "action": v.action.as_str(),
+            "status": v.status,
+            "class": v.class.map(|c| c.as_str()),
+            "rule": v.rule,
+            "point": v.point,
+            "score": v.score,
+        })
+    }
+
+    /// The whole inspection as JSON: points (as a tree), findings, verdict.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "tree": self.node_json(NodeId::ROOT, 0),
+            "findings": self.findings.iter().map(|f| self.finding_json(f)).collect::<Vec<_>>(),
+            "verdict": self.verdict_json(),
+            "decode_us": self.decode_time.as_secs_f64() * 1e6,
+            "detect_us": self.detect_time.as_secs_f64() * 1e6,
+        })
+    }
+
+    fn node_json(&self, id: NodeId, depth: usize) -> Value {
+        let n = self.tree.node(id);
+        let mut o = json!({
+            "path": self.tree.path(id).to_string(),
+            "kind": if n.kind == NodeKind::Leaf { "leaf" } else { "container" },
+        });
+        if n.kind == NodeKind::Leaf {
+            o["value"] = Value::String(String::from_utf8_lossy(self.tree.value(id)).into_owned());
+        }
+        // The tree is bounded by max_nodes; depth guards the JSON builder's
+        // own recursion against a pathological (but budget-legal) chain.
+        if depth < 512 {
+            let kids: Vec<Value> = self
+                .tree
+                .children(id)
+                .map(|c| self.node_json(c, depth + 1))
+                .collect();
+            if !kids.is_empty() {
+                o["children"] = Value::Array(kids);
+            }
+        }
+        o
+    }
+
+    /// A human-readable rendering: one line per point, then findings and
+    /// the verdict.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        s.push_str("points:\n");
+        for id in self.tree.ids().skip(1) {
+            let n = self.tree.node(id);
+            let path = self.tree.path(id);
+            if n.kind == NodeKind::Leaf {
+                let v = String::from_utf8_lossy(self.tree.value(id));
+                let v: String = v.chars().take(200).collect::<String>().escape_debug().to_string();
+                s.push_str(&format!("  {path} = \"{v}\"\n"));
+            } else {
+                s.push_str(&format!("  {path} {{}}\n"));
+            }
+        }
+        s.push_str("findings:\n");
+        if self.findings.is_empty() {
+            s.push_str("  (none)\n");
+        }
+        for f in &self.findings {
+            s.push_str(&format!(
+                "  [{}] {} score={} at {} span={}..{}: {}\n",
+                f.class,
+                f.rule,
+                f.score,
+                self.tree.path(f.point),
+                f.span.start,
+                f.span.end,
+                f.message
+            ));
+        }
+        let v = &self.verdict;
+        s.push_str(&format!("verdict: {}", v.action.as_str()));
+        if let (Some(c), Some(r)) = (v.class, &v.rule) {
+            s.push_str(&format!(
+                " (status {}, class {c}, rule {r}, point {}, score {})",
+                v.status,
+                v.point.as_deref().unwrap_or("-"),
+                v.score
+            ));
+        }
+        s.push('\n');
+        s
+    }
+}

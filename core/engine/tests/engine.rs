@@ -1,0 +1,56 @@
+use rampart_core::{Action, Engine, EngineConfig, Mode, Request};
+
+fn engine(mode: Mode) -> Engine {
+    let reg = rampart_builtin_plugins::registry().unwrap();
+    let cfg = EngineConfig { mode, ..EngineConfig::default() };
+    Engine::new(&reg, cfg).unwrap()
+}
+
+#[test]
+fn query_and_path_points() {
+    let e = engine(Mode::Block);
+    let req = Request::new("GET", "/shop/items/42?q=red+shoes&tags[]=a&tags[]=b")
+        .header("Host", "shop.example")
+        .header("User-Agent", "curl/8");
+    let ins = e.inspect(&req);
+    let pts = ins.points();
+    let has = |p: &str, v: &str| pts.iter().any(|(pp, vv)| pp == p && vv == v);
+    assert!(has("path", "/shop/items/42"), "{pts:?}");
+    assert!(has("path[2]", "42"));
+    assert!(has("query.q", "red shoes"));
+    assert!(has("query.tags[1]", "b"));
+    assert!(has("header[\"user-agent\"]", "curl/8"));
+    assert!(has("method", "GET"));
+    assert_eq!(ins.verdict.action, Action::Allow);
+}
+
+#[test]
+fn off_mode_inspects_nothing() {
+    let e = engine(Mode::Off);
+    let ins = e.inspect(&Request::new("GET", "/?a=1"));
+    assert!(ins.tree.is_empty());
+}
+
+#[test]
+fn node_budget_blocks_in_block_mode_and_logs_in_monitor_mode() {
+    let target = format!("/?{}", "a=1&".repeat(20_000));
+    let req = Request::new("GET", &target);
+    let ins = engine(Mode::Block).inspect(&req);
+    assert_eq!(ins.verdict.action, Action::Block);
+    assert_eq!(ins.verdict.rule.as_deref(), Some("limit.nodes"));
+    assert_eq!(ins.verdict.status, 403);
+    let ins = engine(Mode::Monitor).inspect(&req);
+    assert_eq!(ins.verdict.action, Action::Monitor);
+}
+
+#[test]
+fn config_validation_reports_every_problem() {
+    let cfg: EngineConfig = toml::from_str(
+        "mode = \"block\"\n[limits]\nmax_depth = 0\nmax_time_ms = 0\n[policy]\nblock_status = 200\nclass_thresholds = { nope = 3 }\n",
+    )
+    .unwrap();
+    let err = cfg.validate().unwrap_err();
+    assert_eq!(err.problems.len(), 4, "{err}");
+    assert!(toml::from_str::<EngineConfig>("mode = \"blok\"").is_err());
+    assert!(toml::from_str::<EngineConfig>("[limits]\nmax_dept = 3").is_err());
+}
