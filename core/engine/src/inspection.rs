@@ -129,7 +129,13 @@ impl Inspection {
 
     /// The whole inspection as JSON: points (as a tree), findings, verdict.
     pub fn to_json(&self) -> Value {
+        let points: Vec<Value> = self
+            .points()
+            .into_iter()
+            .map(|(p, v)| json!({"path": p, "value": v}))
+            .collect();
         json!({
+            "points": points,
             "tree": self.node_json(NodeId::ROOT, 0),
             "findings": self.findings.iter().map(|f| self.finding_json(f)).collect::<Vec<_>>(),
             "verdict": self.verdict_json(),
