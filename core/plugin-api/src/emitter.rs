@@ -138,7 +138,7 @@ impl<'a> Emitter<'a> {
     /// that does not emit.
     pub fn tick(&mut self) -> Result<(), Exhausted> {
         self.state.ticks = self.state.ticks.wrapping_add(1);
-        if self.state.ticks % 64 == 0 && Instant::now() > self.state.deadline {
+        if self.state.ticks.is_multiple_of(64) && Instant::now() > self.state.deadline {
             return Err(self.state.exhaust(LimitKind::Time));
         }
         Ok(())
