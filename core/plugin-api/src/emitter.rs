@@ -134,6 +134,12 @@ impl<'a> Emitter<'a> {
         Ok((mark, self.tree.mark()))
     }
 
+    /// Records that a limit was reached (for limits a decoder checks
+    /// itself, such as nesting); return the result as the decoder's error.
+    pub fn exhaust(&mut self, kind: LimitKind) -> Exhausted {
+        self.state.exhaust(kind)
+    }
+
     /// Checks the time budget; call it every few hundred steps of a loop
     /// that does not emit.
     pub fn tick(&mut self) -> Result<(), Exhausted> {
