@@ -40,6 +40,31 @@ pub struct Case {
     pub findings: Vec<String>,
     #[serde(default)]
     pub error: Option<String>,
+    /// The value of the layer point itself (for transforming decoders such
+    /// as base64 or gzip); checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl Case {
+    /// The input bytes of the case (`input`, or `input_hex` decoded).
+    pub fn input_bytes(&self) -> Vec<u8> {
+        match (&self.input, &self.input_hex) {
+            (Some(s), _) => s.as_bytes().to_vec(),
+            (None, Some(h)) => unhex(h),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// Reads a table file.
+#[allow(clippy::panic)]
+pub fn load_table(path: impl AsRef<Path>) -> Vec<Case> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not a valid table: {e}", path.display()))
 }
 
 fn yes() -> bool {
@@ -141,19 +166,12 @@ fn unhex(s: &str) -> Vec<u8> {
 #[allow(clippy::panic)]
 pub fn check_table(decoder: &dyn Decoder, path: impl AsRef<Path>) {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let cases: Vec<Case> = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not a valid table: {e}", path.display()));
+    let cases = load_table(path);
     let bless = std::env::var_os("RAMPART_BLESS").is_some();
     let mut blessed = Vec::new();
     let mut failures = Vec::new();
     for case in &cases {
-        let input = match (&case.input, &case.input_hex) {
-            (Some(s), _) => s.as_bytes().to_vec(),
-            (None, Some(h)) => unhex(h),
-            (None, None) => Vec::new(),
-        };
+        let input = case.input_bytes();
         let out = run(
             decoder,
             &input,
@@ -165,14 +183,19 @@ pub fn check_table(decoder: &dyn Decoder, path: impl AsRef<Path>) {
         got.points = out.points();
         got.findings = out.findings();
         got.error = out.error_name();
+        let layer_value = show(out.tree.value(out.layer));
+        if case.value.is_some() || (bless && !layer_value.is_empty()) {
+            got.value = Some(layer_value);
+        }
         let mut want_f = case.findings.clone();
         let mut got_f = got.findings.clone();
         want_f.sort();
         got_f.sort();
-        if got.points != case.points || want_f != got_f || got.error != case.error {
+        let value_ok = case.value.is_none() || case.value == got.value;
+        if got.points != case.points || want_f != got_f || got.error != case.error || !value_ok {
             failures.push(format!(
-                "case {:?}:\n  want points {:?}\n  got  points {:?}\n  want findings {:?} error {:?}\n  got  findings {:?} error {:?}",
-                case.name, case.points, got.points, case.findings, case.error, got.findings, got.error
+                "case {:?}:\n  want points {:?}\n  got  points {:?}\n  want findings {:?} error {:?} value {:?}\n  got  findings {:?} error {:?} value {:?}",
+                case.name, case.points, got.points, case.findings, case.error, case.value, got.findings, got.error, got.value
             ));
         }
         blessed.push(got);

@@ -1,0 +1,9 @@
+//! Fuzzes the `base64` layer in both modes (see `common.rs` for the checks).
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use rampart_decode_layers::Base64Decoder;
+
+fuzz_target!(|data: &[u8]| common::check(&Base64Decoder, data, false));
