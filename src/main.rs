@@ -11,7 +11,11 @@ use rampart_proxy::{Node, NodeConfig};
 use rampart_types::Mode;
 
 #[derive(Parser, Debug)]
-#[command(name = "rampart", version, about = "Rampart: web application and API protection")]
+#[command(
+    name = "rampart",
+    version,
+    about = "Rampart: web application and API protection"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,7 +91,9 @@ struct DemoArgs {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         b.json().flatten_event(true).init();
     } else {
@@ -157,6 +163,9 @@ async fn run_node(a: NodeArgs) -> Result<()> {
     node.serve(shutdown_signal()).await
 }
 
+/// The largest request `rampart inspect` reads.
+const MAX_REQUEST: u64 = 64 << 20;
+
 fn run_inspect(a: InspectArgs) -> Result<()> {
     let mut raw = Vec::new();
     match &a.file {
@@ -164,15 +173,23 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
             raw = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
         }
         _ => {
-            std::io::stdin().read_to_end(&mut raw)?;
+            // Bounded: at most MAX_REQUEST bytes are read.
+            #[allow(clippy::disallowed_methods)]
+            std::io::stdin()
+                .take(MAX_REQUEST + 1)
+                .read_to_end(&mut raw)?;
         }
+    }
+    if raw.len() as u64 > MAX_REQUEST {
+        bail!("the request is larger than {} MiB", MAX_REQUEST >> 20);
     }
     let mut cfg = match &a.config {
         Some(p) => NodeConfig::load(p)?.engine()?,
         None => EngineConfig::default(),
     };
     if let Some(m) = &a.mode {
-        cfg.mode = Mode::parse(m).with_context(|| format!("mode {m:?}: expected block, monitor or off"))?;
+        cfg.mode = Mode::parse(m)
+            .with_context(|| format!("mode {m:?}: expected block, monitor or off"))?;
     }
     let engine = builtin_engine(cfg)?;
     let req = rampart_core::http1::parse_request(&raw)?;
@@ -187,7 +204,8 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
 
 async fn run_demo(a: DemoArgs) -> Result<()> {
     init_logging("text");
-    std::fs::create_dir_all(&a.data).with_context(|| format!("cannot create {}", a.data.display()))?;
+    std::fs::create_dir_all(&a.data)
+        .with_context(|| format!("cannot create {}", a.data.display()))?;
     let shop_listener = tokio::net::TcpListener::bind(a.shop_listen)
         .await
         .with_context(|| format!("cannot listen on {} (demo shop)", a.shop_listen))?;
@@ -198,9 +216,13 @@ async fn run_demo(a: DemoArgs) -> Result<()> {
         files_dir: Some(a.data.join("files")),
     };
     let mut rx = stop_rx.clone();
-    let shop = tokio::spawn(rampart_demo_shop::serve(shop_listener, shop_cfg, async move {
-        let _ = rx.changed().await;
-    }));
+    let shop = tokio::spawn(rampart_demo_shop::serve(
+        shop_listener,
+        shop_cfg,
+        async move {
+            let _ = rx.changed().await;
+        },
+    ));
     let cfg = NodeConfig {
         listen: a.listen,
         upstream: format!("http://{shop_addr}"),
@@ -213,7 +235,10 @@ async fn run_demo(a: DemoArgs) -> Result<()> {
     let node_addr = node.local_addr()?;
     let admin = node.admin_addr();
     println!("Rampart demo is running.");
-    println!("  shop, protected by Rampart ({} mode): http://{node_addr}/", a.mode);
+    println!(
+        "  shop, protected by Rampart ({} mode): http://{node_addr}/",
+        a.mode
+    );
     println!("  shop, direct (unprotected):          http://{shop_addr}/");
     if let Some(ad) = admin {
         println!("  node health:                          http://{ad}/healthz");

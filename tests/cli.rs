@@ -1,6 +1,10 @@
 //! The `rampart` binary: `inspect` on saved requests with several layers of
 //! nesting in mixed order, and argument errors.
 
+// Test helpers outside `#[test]` functions unwrap and panic too, and tests
+// read whole responses.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -9,9 +13,19 @@ fn rampart() -> Command {
 }
 
 fn inspect_json(file: &str) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/requests").join(file);
-    let out = rampart().args(["inspect", "--json"]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/requests")
+        .join(file);
+    let out = rampart()
+        .args(["inspect", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -43,19 +57,34 @@ fn multipart_base64_xml_json() {
 
 #[test]
 fn json_base64_gzip_form() {
-    assert_point("json-base64-gzip-form.http", "body:json.payload:base64:gzip:form.q", "hidden needle");
+    assert_point(
+        "json-base64-gzip-form.http",
+        "body:json.payload:base64:gzip:form.q",
+        "hidden needle",
+    );
 }
 
 #[test]
 fn query_base64_json_html() {
-    assert_point("query-base64-json-html.http", "query.data:base64:json.msg:html", "café <b>");
+    assert_point(
+        "query-base64-json-html.http",
+        "query.data:base64:json.msg:html",
+        "café <b>",
+    );
 }
 
 #[test]
 fn cookie_jwt_and_basic_auth() {
     let v = inspect_json("cookie-jwt-basic.http");
-    assert!(has_point(&v, "cookie.token:jwt.payload:json.sub", "alice"), "{v:#}");
-    assert!(has_point(&v, "header.authorization:basic.password", "s3cret"));
+    assert!(
+        has_point(&v, "cookie.token:jwt.payload:json.sub", "alice"),
+        "{v:#}"
+    );
+    assert!(has_point(
+        &v,
+        "header.authorization:basic.password",
+        "s3cret"
+    ));
     assert!(has_point(&v, "cookie.theme", "dark"));
 }
 
@@ -136,7 +165,12 @@ fn bad_arguments_and_input_are_clear_errors() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("upstream") && err.contains("loud"), "{err}");
-    let mut child = rampart().arg("inspect").stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = rampart()
+        .arg("inspect")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(b"not http").unwrap();
     let out = child.wait_with_output().unwrap();

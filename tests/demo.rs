@@ -1,6 +1,10 @@
 //! `rampart demo`: the README's first command starts the shop behind a node,
 //! prints working URLs, serves through the node, and stops cleanly on SIGTERM.
 
+// Test helpers outside `#[test]` functions unwrap and panic too, and tests
+// read whole responses.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -8,10 +12,18 @@ use std::process::{Command, Stdio};
 fn get(url_base: &str, path: &str) -> (u16, String) {
     let hostport = url_base.trim_start_matches("http://").trim_end_matches('/');
     let mut s = TcpStream::connect(hostport).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut buf = String::new();
     s.read_to_string(&mut buf).unwrap();
-    let status = buf.split(' ').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+    let status = buf
+        .split(' ')
+        .nth(1)
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0);
     (status, buf)
 }
 
@@ -19,7 +31,16 @@ fn get(url_base: &str, path: &str) -> (u16, String) {
 fn demo_serves_the_shop_through_the_node() {
     let data = std::env::temp_dir().join(format!("rampart-demo-test-{}", std::process::id()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--shop-listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data"])
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--shop-listen",
+            "127.0.0.1:0",
+            "--admin",
+            "127.0.0.1:0",
+            "--data",
+        ])
         .arg(&data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -48,7 +69,10 @@ fn demo_serves_the_shop_through_the_node() {
     assert_eq!(status, 200);
     assert!(body.contains("\"mode\":\"block\""));
     // SIGTERM: graceful shutdown, exit status 0.
-    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");

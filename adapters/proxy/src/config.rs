@@ -90,11 +90,19 @@ impl Cidr {
         };
         match (self.addr, ip) {
             (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix)
+                };
                 u32::from(a) & mask == u32::from(b) & mask
             }
             (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix)
+                };
                 u128::from(a) & mask == u128::from(b) & mask
             }
             _ => false,
@@ -159,8 +167,9 @@ impl NodeConfig {
 
     /// The engine part of the configuration.
     pub fn engine(&self) -> anyhow::Result<EngineConfig> {
-        let mode = Mode::parse(&self.mode)
-            .ok_or_else(|| anyhow::anyhow!("mode {:?}: expected block, monitor or off", self.mode))?;
+        let mode = Mode::parse(&self.mode).ok_or_else(|| {
+            anyhow::anyhow!("mode {:?}: expected block, monitor or off", self.mode)
+        })?;
         Ok(EngineConfig {
             mode,
             limits: self.limits,
@@ -186,7 +195,9 @@ impl NodeConfig {
         }
         for p in &self.trusted_proxies {
             if Cidr::parse(p).is_none() {
-                problems.push(format!("trusted_proxies: {p:?} is not an address or CIDR block"));
+                problems.push(format!(
+                    "trusted_proxies: {p:?} is not an address or CIDR block"
+                ));
             }
         }
         if self.inspection.body_limit == 0 {
@@ -196,17 +207,26 @@ impl NodeConfig {
             problems.push("max_connections = 0".to_string());
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            problems.push(format!("log_format {:?}: expected text or json", self.log_format));
+            problems.push(format!(
+                "log_format {:?}: expected text or json",
+                self.log_format
+            ));
         }
         if problems.is_empty() {
             Ok(())
         } else {
-            anyhow::bail!("invalid node configuration:\n  - {}", problems.join("\n  - "))
+            anyhow::bail!(
+                "invalid node configuration:\n  - {}",
+                problems.join("\n  - ")
+            )
         }
     }
 
     pub fn trusted(&self) -> Vec<Cidr> {
-        self.trusted_proxies.iter().filter_map(|p| Cidr::parse(p)).collect()
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| Cidr::parse(p))
+            .collect()
     }
 }
 
@@ -253,6 +273,9 @@ block_status = 406
             ..NodeConfig::default()
         };
         let e = bad.validate().unwrap_err().to_string();
-        assert!(e.contains("upstream") && e.contains("nope") && e.contains("loud"), "{e}");
+        assert!(
+            e.contains("upstream") && e.contains("nope") && e.contains("loud"),
+            "{e}"
+        );
     }
 }

@@ -50,7 +50,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[Cidr]) -> IpAddr 
         return peer;
     }
     let mut chain: Vec<IpAddr> = Vec::new();
-    for v in headers.get_all("forwarded").iter().filter_map(|v| v.to_str().ok()) {
+    for v in headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
         for elem in v.split(',') {
             for pair in elem.split(';') {
                 if let Some((k, val)) = pair.split_once('=') {
@@ -64,7 +68,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[Cidr]) -> IpAddr 
         }
     }
     if chain.is_empty() {
-        for v in headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()) {
+        for v in headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
             chain.extend(v.split(',').filter_map(|s| parse_node(s.trim())));
         }
     }
@@ -148,7 +156,10 @@ mod tests {
     fn hm(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
@@ -158,16 +169,30 @@ mod tests {
         let proxies = vec![Cidr::parse("10.0.0.0/8").unwrap()];
         let h = hm(&[("x-forwarded-for", "203.0.113.9, 10.1.1.1")]);
         let peer: IpAddr = "10.0.0.2".parse().unwrap();
-        assert_eq!(client_ip(peer, &h, &proxies), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(peer, &h, &proxies),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
         let outsider: IpAddr = "198.51.100.7".parse().unwrap();
         assert_eq!(client_ip(outsider, &h, &proxies), outsider);
-        let h = hm(&[("forwarded", "for=\"[2001:db8::1]:4711\";proto=http, for=10.0.0.9")]);
-        assert_eq!(client_ip(peer, &h, &proxies), "2001:db8::1".parse::<IpAddr>().unwrap());
+        let h = hm(&[(
+            "forwarded",
+            "for=\"[2001:db8::1]:4711\";proto=http, for=10.0.0.9",
+        )]);
+        assert_eq!(
+            client_ip(peer, &h, &proxies),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]
     fn hop_by_hop_headers_go_including_connection_named_ones() {
-        let mut h = hm(&[("connection", "close, x-secret"), ("x-secret", "1"), ("te", "trailers"), ("x-keep", "1")]);
+        let mut h = hm(&[
+            ("connection", "close, x-secret"),
+            ("x-secret", "1"),
+            ("te", "trailers"),
+            ("x-keep", "1"),
+        ]);
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-keep"));

@@ -35,7 +35,11 @@ impl Histogram {
     fn render(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {}", self.counts[i].load(Relaxed));
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{b}\"}} {}",
+                self.counts[i].load(Relaxed)
+            );
         }
         let n = self.count.load(Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {n}");
@@ -126,8 +130,16 @@ impl Metrics {
         let _ = writeln!(o, "# HELP rampart_requests_total Requests received.\n# TYPE rampart_requests_total counter");
         let _ = writeln!(o, "rampart_requests_total {}", self.requests.load(Relaxed));
         let _ = writeln!(o, "# HELP rampart_verdicts_total Verdicts by action.\n# TYPE rampart_verdicts_total counter");
-        for (a, c) in [("allow", &self.allowed), ("monitor", &self.monitored), ("block", &self.blocked)] {
-            let _ = writeln!(o, "rampart_verdicts_total{{action=\"{a}\"}} {}", c.load(Relaxed));
+        for (a, c) in [
+            ("allow", &self.allowed),
+            ("monitor", &self.monitored),
+            ("block", &self.blocked),
+        ] {
+            let _ = writeln!(
+                o,
+                "rampart_verdicts_total{{action=\"{a}\"}} {}",
+                c.load(Relaxed)
+            );
         }
         let _ = writeln!(o, "# HELP rampart_verdicts_by_class_total Blocked or monitored requests by deciding class.\n# TYPE rampart_verdicts_by_class_total counter");
         for c in Class::ALL {
@@ -137,19 +149,43 @@ impl Metrics {
             }
         }
         let _ = writeln!(o, "# HELP rampart_body_too_large_total Requests refused for a body over the inspection limit.\n# TYPE rampart_body_too_large_total counter");
-        let _ = writeln!(o, "rampart_body_too_large_total {}", self.too_large.load(Relaxed));
+        let _ = writeln!(
+            o,
+            "rampart_body_too_large_total {}",
+            self.too_large.load(Relaxed)
+        );
         let _ = writeln!(o, "# HELP rampart_upstream_errors_total Requests the upstream did not answer.\n# TYPE rampart_upstream_errors_total counter");
-        let _ = writeln!(o, "rampart_upstream_errors_total {}", self.upstream_errors.load(Relaxed));
+        let _ = writeln!(
+            o,
+            "rampart_upstream_errors_total {}",
+            self.upstream_errors.load(Relaxed)
+        );
         let _ = writeln!(o, "# HELP rampart_connections_open Open client connections.\n# TYPE rampart_connections_open gauge");
-        let _ = writeln!(o, "rampart_connections_open {}", self.connections_open.load(Relaxed));
+        let _ = writeln!(
+            o,
+            "rampart_connections_open {}",
+            self.connections_open.load(Relaxed)
+        );
         let _ = writeln!(o, "# HELP rampart_connections_total Client connections accepted.\n# TYPE rampart_connections_total counter");
-        let _ = writeln!(o, "rampart_connections_total {}", self.connections_total.load(Relaxed));
+        let _ = writeln!(
+            o,
+            "rampart_connections_total {}",
+            self.connections_total.load(Relaxed)
+        );
         let _ = writeln!(o, "# HELP rampart_mode Filtration mode (1 for the active one).\n# TYPE rampart_mode gauge");
         for m in ["block", "monitor", "off"] {
             let _ = writeln!(o, "rampart_mode{{mode=\"{m}\"}} {}", u8::from(m == mode));
         }
-        self.decode.render(&mut o, "rampart_decode_seconds", "Time spent decoding a request.");
-        self.inspect.render(&mut o, "rampart_inspection_seconds", "Time spent inspecting a request (decode, detect, decide).");
+        self.decode.render(
+            &mut o,
+            "rampart_decode_seconds",
+            "Time spent decoding a request.",
+        );
+        self.inspect.render(
+            &mut o,
+            "rampart_inspection_seconds",
+            "Time spent inspecting a request (decode, detect, decide).",
+        );
         o
     }
 }

@@ -33,7 +33,9 @@ pub struct State {
 
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State").field("upstream", &self.upstream).finish()
+        f.debug_struct("State")
+            .field("upstream", &self.upstream)
+            .finish()
     }
 }
 
@@ -77,7 +79,11 @@ fn upstream_uri(base: &Uri, pq: Option<&str>) -> Result<Uri, http::Error> {
     b.path_and_query(format!("{prefix}{pq}")).build()
 }
 
-pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<ProxyBody> {
+pub async fn handle(
+    state: Arc<State>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<ProxyBody> {
     let started = Instant::now();
     state.metrics.request();
     let (mut parts, body) = req.into_parts();
@@ -107,7 +113,13 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         && declared_len.is_some_and(|n| n > limit as u64)
     {
         state.metrics.too_large();
-        return page(413, "body_too_large", "The request body is larger than this site accepts.", &request_id, accept.as_ref());
+        return page(
+            413,
+            "body_too_large",
+            "The request body is larger than this site accepts.",
+            &request_id,
+            accept.as_ref(),
+        );
     }
 
     if mode == Mode::Off {
@@ -122,22 +134,48 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
             warn!(request_id = %request_id, client = %peer_ip, error = %e, "client body read failed");
-            return page(400, "bad_request", "The request body could not be read.", &request_id, accept.as_ref());
+            return page(
+                400,
+                "bad_request",
+                "The request body could not be read.",
+                &request_id,
+                accept.as_ref(),
+            );
         }
         Err(_) => {
             warn!(request_id = %request_id, client = %peer_ip, "client body read timed out");
-            return page(408, "request_timeout", "The request body was not sent in time.", &request_id, accept.as_ref());
+            return page(
+                408,
+                "request_timeout",
+                "The request body was not sent in time.",
+                &request_id,
+                accept.as_ref(),
+            );
         }
     };
     let (upstream_body, inspected, truncated): (ProxyBody, Bytes, bool) = match read {
-        BodyRead::Whole(b) => (Full::new(b.clone()).map_err(|e| match e {}).boxed_unsync(), b, false),
+        BodyRead::Whole(b) => (
+            Full::new(b.clone()).map_err(|e| match e {}).boxed_unsync(),
+            b,
+            false,
+        ),
         BodyRead::Prefix(prefix, rest) => {
             if cfg.inspection.over_limit == OverLimit::Block {
                 state.metrics.too_large();
-                return page(413, "body_too_large", "The request body is larger than this site accepts.", &request_id, accept.as_ref());
+                return page(
+                    413,
+                    "body_too_large",
+                    "The request body is larger than this site accepts.",
+                    &request_id,
+                    accept.as_ref(),
+                );
             }
             let inspected = prefix.slice(..limit);
-            (PrefixedBody::new(prefix, rest).boxed_unsync(), inspected, true)
+            (
+                PrefixedBody::new(prefix, rest).boxed_unsync(),
+                inspected,
+                true,
+            )
         }
     };
 
@@ -167,14 +205,24 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         let engine = state.engine.clone();
         match tokio::task::spawn_blocking(move || engine.inspect(&rreq)).await {
             Ok(i) => i,
-            Err(_) => return page(500, "internal_error", "The request could not be inspected.", &request_id, accept.as_ref()),
+            Err(_) => {
+                return page(
+                    500,
+                    "internal_error",
+                    "The request could not be inspected.",
+                    &request_id,
+                    accept.as_ref(),
+                )
+            }
         }
     } else {
         state.engine.inspect(&rreq)
     };
     let v = &ins.verdict;
     state.metrics.verdict(v.action, v.class);
-    state.metrics.timing(ins.decode_time, ins.decode_time + ins.detect_time);
+    state
+        .metrics
+        .timing(ins.decode_time, ins.decode_time + ins.detect_time);
     if v.action != Action::Allow {
         let line = (
             v.class.map(|c| c.as_str()).unwrap_or("-"),
@@ -184,7 +232,13 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         let log_path = String::from_utf8_lossy(parts.uri.path().as_bytes()).into_owned();
         if v.action == Action::Block {
             warn!(target: "rampart::verdict", request_id = %request_id, action = "block", class = line.0, rule = line.1, point = line.2, score = v.score, client = %client_ip, method = %parts.method, path = %log_path, "request blocked");
-            return page(v.status, "blocked", "This request was blocked by the web application firewall.", &request_id, accept.as_ref());
+            return page(
+                v.status,
+                "blocked",
+                "This request was blocked by the web application firewall.",
+                &request_id,
+                accept.as_ref(),
+            );
         }
         info!(target: "rampart::verdict", request_id = %request_id, action = "monitor", class = line.0, rule = line.1, point = line.2, score = v.score, client = %client_ip, method = %parts.method, path = %log_path, "request would have been blocked (monitor mode)");
     }
@@ -200,9 +254,20 @@ async fn send_upstream(
     request_id: String,
     accept: Option<HeaderValue>,
 ) -> Response<ProxyBody> {
-    let uri = match upstream_uri(&state.upstream, parts.uri.path_and_query().map(|p| p.as_str())) {
+    let uri = match upstream_uri(
+        &state.upstream,
+        parts.uri.path_and_query().map(|p| p.as_str()),
+    ) {
         Ok(u) => u,
-        Err(_) => return page(400, "bad_request", "The request target is not valid.", &request_id, accept.as_ref()),
+        Err(_) => {
+            return page(
+                400,
+                "bad_request",
+                "The request target is not valid.",
+                &request_id,
+                accept.as_ref(),
+            )
+        }
     };
     forward::strip_hop_by_hop(&mut parts.headers);
     if state.config.forwarded_headers {
@@ -232,7 +297,13 @@ async fn send_upstream(
         Err(_) => {
             state.metrics.upstream_error();
             warn!(request_id = %request_id, upstream = %state.upstream, "upstream timed out");
-            page(504, "upstream_timeout", "The application behind this firewall did not answer in time.", &request_id, accept.as_ref())
+            page(
+                504,
+                "upstream_timeout",
+                "The application behind this firewall did not answer in time.",
+                &request_id,
+                accept.as_ref(),
+            )
         }
     }
 }

@@ -143,7 +143,9 @@ impl Node {
                 let st = st.clone();
                 async move { Ok::<_, Infallible>(handle(st, peer, req).await) }
             });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                .into_owned();
             let conn = graceful.watch(conn);
             let metrics = state.metrics.clone();
             metrics.connection_opened();
@@ -157,7 +159,10 @@ impl Node {
         }
         info!("shutting down: no new connections, draining in-flight requests");
         let grace = Duration::from_millis(cfg.timeouts.shutdown_ms);
-        if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
             warn!("shutdown grace period over; closing remaining connections");
         }
         let _ = admin_stop_tx.send(true);
@@ -166,9 +171,16 @@ impl Node {
 }
 
 fn text(status: StatusCode, ctype: &'static str, body: String) -> Response<ProxyBody> {
-    let mut r = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed_unsync());
+    let mut r = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|e| match e {})
+            .boxed_unsync(),
+    );
     *r.status_mut() = status;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(ctype),
+    );
     r
 }
 
@@ -194,11 +206,19 @@ async fn admin_route(state: Arc<State>, req: Request<Incoming>) -> Response<Prox
             "text/plain; version=0.0.4",
             state.metrics.render(state.engine.mode().as_str()),
         ),
-        _ => text(StatusCode::NOT_FOUND, "text/plain", "not found: try /healthz or /metrics\n".into()),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try /healthz or /metrics\n".into(),
+        ),
     }
 }
 
-async fn serve_admin(listener: TcpListener, state: Arc<State>, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn serve_admin(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let (stream, _) = tokio::select! {
             r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },

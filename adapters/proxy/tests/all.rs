@@ -1,5 +1,9 @@
 //! The proxy node over real HTTP on loopback.
 
+// Test helpers outside `#[test]` functions unwrap and panic too, and tests
+// read whole responses.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
+
 mod support;
 
 use std::path::PathBuf;
@@ -10,21 +14,30 @@ use support::*;
 
 fn shared() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    std::env::var_os("RAMPART_SHARED").map(PathBuf::from).unwrap_or(p)
+    std::env::var_os("RAMPART_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or(p)
 }
 
 /// The raw requests wafbench.py builds for the GoTestWAF corpus.
 fn gotestwaf_requests(test_set: &str, hostport: &str) -> Vec<(String, Vec<u8>)> {
     let sh = shared();
     let out = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/gotestwaf_requests.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/gotestwaf_requests.py"
+        ))
         .arg(sh.join("bench"))
         .arg(sh.join("corpus/gotestwaf/testcases"))
         .arg(test_set)
         .arg(hostport)
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "generator failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "generator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -78,7 +91,11 @@ async fn replay_identical(mode: &str, test_set: &str) -> usize {
         let resp = send_raw(node.addr, raw).await;
         let got = up.take();
         if resp.status != 200 || got.len() != 1 {
-            failures.push(format!("{pid}: status {} and {} upstream requests", resp.status, got.len()));
+            failures.push(format!(
+                "{pid}: status {} and {} upstream requests",
+                resp.status,
+                got.len()
+            ));
             continue;
         }
         let want = rampart_core::http1::parse_request(raw).unwrap();
@@ -94,22 +111,38 @@ async fn replay_identical(mode: &str, test_set: &str) -> usize {
         let sent: Vec<(String, Vec<u8>)> = want
             .headers
             .iter()
-            .filter(|h| !HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n.as_bytes())))
-            .map(|h| (String::from_utf8_lossy(&h.name).into_owned(), h.value.clone()))
+            .filter(|h| {
+                !HOP.iter()
+                    .any(|n| h.name.eq_ignore_ascii_case(n.as_bytes()))
+            })
+            .map(|h| {
+                (
+                    String::from_utf8_lossy(&h.name).into_owned(),
+                    h.value.clone(),
+                )
+            })
             .collect();
         let received: Vec<(String, Vec<u8>)> = headers
             .into_iter()
             .filter(|(n, _)| !ADDED.contains(&n.to_ascii_lowercase().as_str()))
             .collect();
         if sent != received {
-            failures.push(format!("{pid}: headers differ:\n  sent {sent:?}\n  got  {received:?}"));
+            failures.push(format!(
+                "{pid}: headers differ:\n  sent {sent:?}\n  got  {received:?}"
+            ));
         }
         if got[0].body != want.body {
             failures.push(format!("{pid}: body differs"));
         }
     }
     let _ = node.stop.send(());
-    assert!(failures.is_empty(), "{} of {} requests not forwarded identically:\n{}", failures.len(), reqs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} requests not forwarded identically:\n{}",
+        failures.len(),
+        reqs.len(),
+        failures.join("\n")
+    );
     reqs.len()
 }
 
@@ -140,7 +173,10 @@ async fn block_mode_answers_403_with_a_request_id_as_json_or_html() {
     let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(json["error"], "blocked");
     assert_eq!(json["request_id"], id.as_str());
-    assert!(up.take().is_empty(), "a blocked request must not reach the upstream");
+    assert!(
+        up.take().is_empty(),
+        "a blocked request must not reach the upstream"
+    );
 
     let html = many_params().replace("Host: shop\r\n", "Host: shop\r\nAccept: text/html,*/*\r\n");
     let r = send_raw(node.addr, html.as_bytes()).await;
@@ -150,15 +186,33 @@ async fn block_mode_answers_403_with_a_request_id_as_json_or_html() {
     assert!(body.contains(&r.header("x-request-id").unwrap()));
 
     // Metrics count it.
-    let m = send_raw(node.admin.unwrap(), b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
+    let m = send_raw(
+        node.admin.unwrap(),
+        b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     let text = String::from_utf8_lossy(&m.body);
-    assert!(text.contains("rampart_verdicts_total{action=\"block\"} 2"), "{text}");
-    assert!(text.contains("rampart_verdicts_by_class_total{class=\"limit-exceeded\"} 2"), "{text}");
-    let h = send_raw(node.admin.unwrap(), b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
+    assert!(
+        text.contains("rampart_verdicts_total{action=\"block\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rampart_verdicts_by_class_total{class=\"limit-exceeded\"} 2"),
+        "{text}"
+    );
+    let h = send_raw(
+        node.admin.unwrap(),
+        b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     let hj: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
     assert_eq!(hj["status"], "ok");
     assert_eq!(hj["mode"], "block");
-    assert!(hj["plugins"].as_array().unwrap().iter().any(|p| p["name"] == "form"));
+    assert!(hj["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "form"));
 }
 
 #[tokio::test]
@@ -168,16 +222,29 @@ async fn monitor_mode_passes_what_block_mode_blocks() {
     let r = send_raw(node.addr, many_params().as_bytes()).await;
     assert_eq!(r.status, 200);
     assert_eq!(up.take().len(), 1);
-    let m = send_raw(node.admin.unwrap(), b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
-    assert!(String::from_utf8_lossy(&m.body).contains("rampart_verdicts_total{action=\"monitor\"} 1"));
+    let m = send_raw(
+        node.admin.unwrap(),
+        b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        String::from_utf8_lossy(&m.body).contains("rampart_verdicts_total{action=\"monitor\"} 1")
+    );
 }
 
 #[tokio::test]
 async fn upstream_down_gives_a_502_page() {
     // Bind and drop to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let node = start_node(config(port, "block")).await;
-    let r = send_raw(node.addr, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
+    let r = send_raw(
+        node.addr,
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert_eq!(r.status, 502);
     let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(j["error"], "upstream_unavailable");
@@ -228,8 +295,15 @@ async fn forwarding_headers_and_trusted_request_ids() {
     .await;
     assert_eq!(r.status, 200);
     let (_, h) = split_head(&up.take()[0].head);
-    let get = |n: &str| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
-    assert_eq!(get("x-forwarded-for").as_deref(), Some("203.0.113.5, 127.0.0.1"));
+    let get = |n: &str| {
+        h.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    assert_eq!(
+        get("x-forwarded-for").as_deref(),
+        Some("203.0.113.5, 127.0.0.1")
+    );
     assert_eq!(get("x-request-id").as_deref(), Some("trace-42"));
 
     // From an untrusted peer the client cannot choose either.
@@ -241,7 +315,11 @@ async fn forwarding_headers_and_trusted_request_ids() {
     )
     .await;
     let (_, h) = split_head(&up.take()[0].head);
-    let get = |n: &str| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    let get = |n: &str| {
+        h.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
     assert_eq!(get("x-forwarded-for").as_deref(), Some("127.0.0.1"));
     assert_ne!(get("x-request-id").as_deref(), Some("trace-42"));
 }
@@ -254,10 +332,18 @@ async fn huge_header_lines_get_a_bounded_answer() {
     raw.extend(std::iter::repeat_n(b'x', 1 << 20));
     raw.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
     let r = send_raw(node.addr, &raw).await;
-    assert!(r.status == 431 || r.status == 400 || r.status == 0, "status {}", r.status);
+    assert!(
+        r.status == 431 || r.status == 400 || r.status == 0,
+        "status {}",
+        r.status
+    );
     assert!(up.take().is_empty());
     // The node still serves afterwards.
-    let r = send_raw(node.addr, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
+    let r = send_raw(
+        node.addr,
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert_eq!(r.status, 200);
 }
 
@@ -268,13 +354,14 @@ async fn http2_clients_are_served_over_http1_upstream() {
     let up = Upstream::start(None).await;
     let node = start_node(config(up.addr, "block")).await;
     let stream = tokio::net::TcpStream::connect(node.addr).await.unwrap();
-    let (mut send, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-        .await
-        .unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
     tokio::spawn(conn);
     let req = http::Request::builder()
         .method("POST")
-        .uri(format!("http://shop.example/api/items?x=1"))
+        .uri("http://shop.example/api/items?x=1")
         .header("content-type", "application/json")
         .body(Full::new(bytes::Bytes::from_static(b"{\"a\":1}")))
         .unwrap();
@@ -285,7 +372,9 @@ async fn http2_clients_are_served_over_http1_upstream() {
     let got = up.take();
     let (line, h) = split_head(&got[0].head);
     assert_eq!(line, "POST /api/items?x=1 HTTP/1.1");
-    assert!(h.iter().any(|(k, v)| k.eq_ignore_ascii_case("host") && v == b"shop.example"));
+    assert!(h
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("host") && v == b"shop.example"));
     assert_eq!(got[0].body, b"{\"a\":1}");
 }
 
@@ -295,7 +384,11 @@ async fn shutdown_lets_in_flight_requests_finish() {
     let node = start_node(config(up.addr, "block")).await;
     let addr = node.addr;
     let inflight = tokio::spawn(async move {
-        send_raw(addr, b"GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await
+        send_raw(
+            addr,
+            b"GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+        .await
     });
     // Wait until the upstream has the request, then stop the node.
     while up.seen.lock().unwrap().is_empty() {

@@ -48,24 +48,37 @@ fn json_post() -> Request {
 fn multipart_16k() -> Request {
     let boundary = "----rampartbench7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
-    for (name, value) in [("title", "Quarterly report"), ("author", "Grace Hopper"), ("tags", "finance,q3")] {
+    for (name, value) in [
+        ("title", "Quarterly report"),
+        ("author", "Grace Hopper"),
+        ("tags", "finance,q3"),
+    ] {
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
     }
-    let file: String = (0..15_500).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let file: String = (0..15_500)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"report.txt\"\r\nContent-Type: text/plain\r\n\r\n{file}\r\n--{boundary}--\r\n")
             .as_bytes(),
     );
     Request::new("POST", "/upload")
         .header("Host", "shop.example.com")
-        .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(body)
 }
 
 fn bench(c: &mut Criterion) {
     let e = engine();
     let mut g = c.benchmark_group("inspect");
-    for (name, req) in [("get_5_params", get_5_params()), ("json_2k", json_post()), ("multipart_16k", multipart_16k())] {
+    for (name, req) in [
+        ("get_5_params", get_5_params()),
+        ("json_2k", json_post()),
+        ("multipart_16k", multipart_16k()),
+    ] {
         let size = req.body.len() + req.target.len();
         g.throughput(Throughput::Bytes(size as u64));
         let mut ins = rampart_core::Inspection::new();

@@ -144,16 +144,28 @@ impl EngineConfig {
         let mut p = Vec::new();
         let l = &self.limits;
         if l.max_depth == 0 || l.max_depth > 64 {
-            p.push(format!("limits.max_depth = {}: must be 1..=64", l.max_depth));
+            p.push(format!(
+                "limits.max_depth = {}: must be 1..=64",
+                l.max_depth
+            ));
         }
         if l.max_nesting == 0 || l.max_nesting > 4096 {
-            p.push(format!("limits.max_nesting = {}: must be 1..=4096", l.max_nesting));
+            p.push(format!(
+                "limits.max_nesting = {}: must be 1..=4096",
+                l.max_nesting
+            ));
         }
         if l.max_nodes < 16 {
-            p.push(format!("limits.max_nodes = {}: must be at least 16", l.max_nodes));
+            p.push(format!(
+                "limits.max_nodes = {}: must be at least 16",
+                l.max_nodes
+            ));
         }
         if l.max_bytes < 4096 {
-            p.push(format!("limits.max_bytes = {}: must be at least 4096", l.max_bytes));
+            p.push(format!(
+                "limits.max_bytes = {}: must be at least 4096",
+                l.max_bytes
+            ));
         }
         if l.max_expansion == 0 {
             p.push("limits.max_expansion = 0: must be at least 1".to_string());
@@ -173,7 +185,9 @@ impl EngineConfig {
         for name in self.policy.class_thresholds.keys() {
             match Class::parse(name) {
                 Some(c) if c.is_attack() => {}
-                _ => p.push(format!("policy.class_thresholds.{name}: not an attack class")),
+                _ => p.push(format!(
+                    "policy.class_thresholds.{name}: not an attack class"
+                )),
             }
         }
         if p.is_empty() {

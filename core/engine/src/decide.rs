@@ -24,7 +24,11 @@ pub(crate) fn decide(cfg: &EngineConfig, tree: &Tree, findings: &[Finding]) -> V
         Mode::Monitor => Action::Monitor,
         Mode::Off => Action::Allow,
     };
-    v.status = if v.action == Action::Block { cfg.policy.block_status } else { 200 };
+    v.status = if v.action == Action::Block {
+        cfg.policy.block_status
+    } else {
+        200
+    };
     v.class = Some(class);
     v.rule = Some(top.rule.to_string());
     v.point = Some(tree.path(top.point).to_string());

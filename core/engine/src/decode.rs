@@ -4,9 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use rampart_plugin_api::{DecodeCtx, DecodeError, Emitter};
-use rampart_types::{
-    Class, Finding, LimitKind, NodeId, NodeKind, Request, Seg, Source, Span,
-};
+use rampart_types::{Class, Finding, LimitKind, NodeId, NodeKind, Request, Seg, Source, Span};
 
 use crate::engine::Engine;
 use crate::inspection::Inspection;
@@ -39,7 +37,13 @@ struct Builder<'e> {
 struct Stop;
 
 impl Builder<'_> {
-    fn source(&self, ins: &mut Inspection, src: Source, kind: NodeKind, value: &[u8]) -> Result<NodeId, Stop> {
+    fn source(
+        &self,
+        ins: &mut Inspection,
+        src: Source,
+        kind: NodeKind,
+        value: &[u8],
+    ) -> Result<NodeId, Stop> {
         if ins.tree.len() >= ins.state.limits.max_nodes as usize
             || ins.tree.bytes_len() + value.len() > ins.state.byte_cap
         {
@@ -52,7 +56,9 @@ impl Builder<'_> {
             return Err(Stop);
         }
         let span = ins.tree.push_bytes(value);
-        Ok(ins.tree.push_node(NodeId::ROOT, Seg::Source(src), kind, span))
+        Ok(ins
+            .tree
+            .push_node(NodeId::ROOT, Seg::Source(src), kind, span))
     }
 
     fn sources(&self, req: &Request, ins: &mut Inspection) -> Result<(), Stop> {
@@ -88,7 +94,8 @@ impl Builder<'_> {
                         let c = match cookie_node {
                             Some(c) => c,
                             None => {
-                                let c = self.source(ins, Source::Cookie, NodeKind::Container, &[])?;
+                                let c =
+                                    self.source(ins, Source::Cookie, NodeKind::Container, &[])?;
                                 cookie_node = Some(c);
                                 c
                             }
@@ -128,7 +135,12 @@ impl Builder<'_> {
     }
 
     /// Applies `Content-Encoding` codings, last applied first.
-    fn content_encoding(&self, ins: &mut Inspection, body: NodeId, ce: &[u8]) -> Result<NodeId, Stop> {
+    fn content_encoding(
+        &self,
+        ins: &mut Inspection,
+        body: NodeId,
+        ce: &[u8],
+    ) -> Result<NodeId, Stop> {
         let wk = &self.engine.wellknown;
         let mut cur = body;
         for coding in ce.rsplit(|&b| b == b',') {
@@ -168,13 +180,22 @@ impl Builder<'_> {
             return Ok(());
         };
         let ct = ct.to_vec();
-        if self.apply_layer(ins, node, d, How::Declared, Some(&ct))?.is_some() {
+        if self
+            .apply_layer(ins, node, d, How::Declared, Some(&ct))?
+            .is_some()
+        {
             ins.tree.set_kind(node, NodeKind::Container);
         }
         Ok(())
     }
 
-    fn leaf(&self, ins: &mut Inspection, parent: NodeId, key: &[u8], value: &[u8]) -> Result<NodeId, Stop> {
+    fn leaf(
+        &self,
+        ins: &mut Inspection,
+        parent: NodeId,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<NodeId, Stop> {
         if ins.tree.len() >= ins.state.limits.max_nodes as usize
             || ins.tree.bytes_len() + key.len() + value.len() > ins.state.byte_cap
         {
@@ -183,7 +204,12 @@ impl Builder<'_> {
         }
         let (ks, ke) = ins.tree.push_bytes(key);
         let span = ins.tree.push_bytes(value);
-        Ok(ins.tree.push_node(parent, Seg::Key { start: ks, end: ke }, NodeKind::Leaf, span))
+        Ok(ins.tree.push_node(
+            parent,
+            Seg::Key { start: ks, end: ke },
+            NodeKind::Leaf,
+            span,
+        ))
     }
 
     /// Records a limit finding, once per limit kind.
@@ -227,7 +253,9 @@ impl Builder<'_> {
         };
         let res = {
             let mut out = Emitter::new(&mut ins.tree, &mut ins.state, root, slot.name);
-            catch_unwind(AssertUnwindSafe(|| slot.decoder.decode(input, &ctx, &mut out)))
+            catch_unwind(AssertUnwindSafe(|| {
+                slot.decoder.decode(input, &ctx, &mut out)
+            }))
         };
         self.settle(ins, root, slot.name, res, how, None)
     }
@@ -251,8 +279,14 @@ impl Builder<'_> {
             self.limit(ins, node, LimitKind::Nodes);
             return Err(Stop);
         }
-        let cp = (ins.tree.checkpoint(), ins.state.findings.len(), ins.state.hints.len());
-        let layer = ins.tree.push_node(node, Seg::Layer(slot.name), NodeKind::Leaf, (0, 0));
+        let cp = (
+            ins.tree.checkpoint(),
+            ins.state.findings.len(),
+            ins.state.hints.len(),
+        );
+        let layer = ins
+            .tree
+            .push_node(node, Seg::Layer(slot.name), NodeKind::Leaf, (0, 0));
         let mut input = std::mem::take(&mut ins.scratch);
         input.clear();
         input.extend_from_slice(ins.tree.value(node));
@@ -263,7 +297,9 @@ impl Builder<'_> {
         };
         let res = {
             let mut out = Emitter::new(&mut ins.tree, &mut ins.state, layer, slot.name);
-            catch_unwind(AssertUnwindSafe(|| slot.decoder.decode(&input, &ctx, &mut out)))
+            catch_unwind(AssertUnwindSafe(|| {
+                slot.decoder.decode(&input, &ctx, &mut out)
+            }))
         };
         ins.scratch = input;
         let kept = self.settle(ins, layer, slot.name, res, how, Some(cp));
@@ -306,7 +342,12 @@ impl Builder<'_> {
             Ok(Err(DecodeError::NotThisFormat)) => {
                 rollback(ins);
                 if how == How::Declared {
-                    let parent = ins.tree.node(at).parent().filter(|_| cp.is_some()).unwrap_or(at);
+                    let parent = ins
+                        .tree
+                        .node(at)
+                        .parent()
+                        .filter(|_| cp.is_some())
+                        .unwrap_or(at);
                     ins.findings_note(Finding::new(
                         parent,
                         Class::Anomaly,
@@ -317,7 +358,11 @@ impl Builder<'_> {
                 }
                 Ok(())
             }
-            Ok(Err(DecodeError::Malformed { rule, message, offset })) => {
+            Ok(Err(DecodeError::Malformed {
+                rule,
+                message,
+                offset,
+            })) => {
                 if how == How::Sniffed {
                     rollback(ins);
                     return Ok(());
@@ -360,7 +405,7 @@ impl Builder<'_> {
         while i < ins.tree.len() {
             let id = NodeId(i as u32);
             i += 1;
-            if i % 64 == 0 && Instant::now() > ins.state.deadline {
+            if i.is_multiple_of(64) && Instant::now() > ins.state.deadline {
                 self.limit(ins, id, LimitKind::Time);
                 return;
             }
@@ -376,7 +421,10 @@ impl Builder<'_> {
                 hint_cursor += 1;
             }
             if hint_cursor < ins.state.hints.len() && ins.state.hints[hint_cursor].0 == id {
-                let media = ins.tree.value_bytes(ins.state.hints[hint_cursor].1).to_vec();
+                let media = ins
+                    .tree
+                    .value_bytes(ins.state.hints[hint_cursor].1)
+                    .to_vec();
                 if let Some(d) = self.engine.decoder_for_media(&media) {
                     match self.apply_layer(ins, id, d, How::Declared, Some(&media)) {
                         Ok(Some(_)) => {
@@ -391,7 +439,12 @@ impl Builder<'_> {
             if node.depth >= ins.state.limits.max_depth {
                 // Sniff nothing deeper; say so only if a layer would apply.
                 let v = ins.tree.value(id);
-                if self.engine.sniffers.iter().any(|&d| self.engine.decoders[d].decoder.sniff(v)) {
+                if self
+                    .engine
+                    .sniffers
+                    .iter()
+                    .any(|&d| self.engine.decoders[d].decoder.sniff(v))
+                {
                     self.limit(ins, id, LimitKind::Depth);
                 }
                 continue;
@@ -400,7 +453,8 @@ impl Builder<'_> {
                 let d = self.engine.sniffers[k];
                 let slot = &self.engine.decoders[d];
                 let v = ins.tree.value(id);
-                let sniffed = catch_unwind(AssertUnwindSafe(|| slot.decoder.sniff(v))).unwrap_or(false);
+                let sniffed =
+                    catch_unwind(AssertUnwindSafe(|| slot.decoder.sniff(v))).unwrap_or(false);
                 if !sniffed {
                     continue;
                 }

@@ -27,7 +27,9 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
         };
         for slot in &engine.detectors {
             out.clear();
-            let ran = catch_unwind(AssertUnwindSafe(|| slot.detector.inspect(value, &ctx, &mut out)));
+            let ran = catch_unwind(AssertUnwindSafe(|| {
+                slot.detector.inspect(value, &ctx, &mut out)
+            }));
             match ran {
                 Ok(()) => {
                     for mut f in out.drain(..) {

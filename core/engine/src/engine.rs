@@ -60,8 +60,14 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("mode", &self.config.mode)
-            .field("decoders", &self.decoders.iter().map(|d| d.name).collect::<Vec<_>>())
-            .field("detectors", &self.detectors.iter().map(|d| d.name).collect::<Vec<_>>())
+            .field(
+                "decoders",
+                &self.decoders.iter().map(|d| d.name).collect::<Vec<_>>(),
+            )
+            .field(
+                "detectors",
+                &self.detectors.iter().map(|d| d.name).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -88,7 +94,12 @@ impl Engine {
                 origin: e.origin.to_string(),
                 message: err.0,
             })?;
-            plugins.push(("decoder".to_string(), e.info.name, e.info.version.to_string(), e.origin.clone()));
+            plugins.push((
+                "decoder".to_string(),
+                e.info.name,
+                e.info.version.to_string(),
+                e.origin.clone(),
+            ));
             let media_types = decoder.media_types();
             decoders.push(DecoderSlot {
                 name: decoder.layer(),
@@ -107,7 +118,12 @@ impl Engine {
                 origin: e.origin.to_string(),
                 message: err.0,
             })?;
-            plugins.push(("detector".to_string(), e.info.name, e.info.version.to_string(), e.origin.clone()));
+            plugins.push((
+                "detector".to_string(),
+                e.info.name,
+                e.info.version.to_string(),
+                e.origin.clone(),
+            ));
             detectors.push(DetectorSlot {
                 name: e.info.name,
                 detector,
@@ -156,10 +172,11 @@ impl Engine {
     /// major type wildcard (`multipart/`).
     pub(crate) fn decoder_for_media(&self, content_type: &[u8]) -> Option<usize> {
         let essence = media_essence(content_type);
-        let exact = self
-            .decoders
-            .iter()
-            .position(|d| d.media_types.iter().any(|m| m.as_bytes() == essence.as_slice()));
+        let exact = self.decoders.iter().position(|d| {
+            d.media_types
+                .iter()
+                .any(|m| m.as_bytes() == essence.as_slice())
+        });
         if exact.is_some() {
             return exact;
         }

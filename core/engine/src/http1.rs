@@ -19,11 +19,18 @@ fn line(buf: &[u8]) -> Option<(&[u8], &[u8])> {
 pub fn parse_request(raw: &[u8]) -> Result<Request, ParseError> {
     let (first, mut rest) = line(raw).ok_or_else(|| ParseError("no request line".into()))?;
     let mut parts = first.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let method = parts.next().ok_or_else(|| ParseError("empty request line".into()))?;
-    let target = parts.next().ok_or_else(|| ParseError("no request target".into()))?;
+    let method = parts
+        .next()
+        .ok_or_else(|| ParseError("empty request line".into()))?;
+    let target = parts
+        .next()
+        .ok_or_else(|| ParseError("no request target".into()))?;
     let version = parts.next().unwrap_or(b"HTTP/1.1");
     if !version.starts_with(b"HTTP/1.") {
-        return Err(ParseError(format!("unsupported version {:?}", String::from_utf8_lossy(version))));
+        return Err(ParseError(format!(
+            "unsupported version {:?}",
+            String::from_utf8_lossy(version)
+        )));
     }
     let mut req = Request {
         method: method.to_vec(),
@@ -31,7 +38,8 @@ pub fn parse_request(raw: &[u8]) -> Result<Request, ParseError> {
         ..Request::default()
     };
     loop {
-        let (l, r) = line(rest).ok_or_else(|| ParseError("headers not terminated by an empty line".into()))?;
+        let (l, r) = line(rest)
+            .ok_or_else(|| ParseError("headers not terminated by an empty line".into()))?;
         rest = r;
         if l.is_empty() {
             break;
@@ -44,10 +52,12 @@ pub fn parse_request(raw: &[u8]) -> Result<Request, ParseError> {
             }
             continue;
         }
-        let colon = l
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or_else(|| ParseError(format!("header line without ':': {:?}", String::from_utf8_lossy(l))))?;
+        let colon = l.iter().position(|&b| b == b':').ok_or_else(|| {
+            ParseError(format!(
+                "header line without ':': {:?}",
+                String::from_utf8_lossy(l)
+            ))
+        })?;
         req.headers.push(Header {
             name: l[..colon].to_vec(),
             value: l[colon + 1..].trim_ascii().to_vec(),
@@ -80,10 +90,15 @@ fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, ParseError> {
         if size == 0 {
             return Ok(body);
         }
-        let data = r.get(..size).ok_or_else(|| ParseError("truncated chunk".into()))?;
+        let data = r
+            .get(..size)
+            .ok_or_else(|| ParseError("truncated chunk".into()))?;
         body.extend_from_slice(data);
         rest = &r[size..];
-        rest = rest.strip_prefix(b"\r\n").or_else(|| rest.strip_prefix(b"\n")).unwrap_or(rest);
+        rest = rest
+            .strip_prefix(b"\r\n")
+            .or_else(|| rest.strip_prefix(b"\n"))
+            .unwrap_or(rest);
     }
 }
 
@@ -93,10 +108,15 @@ mod tests {
 
     #[test]
     fn parses_requests_with_each_framing() {
-        let r = parse_request(b"POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcdef").unwrap();
+        let r =
+            parse_request(b"POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcdef")
+                .unwrap();
         assert_eq!(r.body, b"abc");
         assert_eq!(r.header_value("host"), Some(&b"x"[..]));
-        let r = parse_request(b"POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n2;x=y\nde\n0\n\n").unwrap();
+        let r = parse_request(
+            b"POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n2;x=y\nde\n0\n\n",
+        )
+        .unwrap();
         assert_eq!(r.body, b"abcde");
         let r = parse_request(b"GET / HTTP/1.1\nX: a\n  b\n\nrest").unwrap();
         assert_eq!(r.header_value("x"), Some(&b"a b"[..]));

@@ -28,7 +28,11 @@ fn raw_len(req: &Request) -> usize {
     req.method.len()
         + req.target.len()
         + req.body.len()
-        + req.headers.iter().map(|h| h.name.len() + h.value.len() + 4).sum::<usize>()
+        + req
+            .headers
+            .iter()
+            .map(|h| h.name.len() + h.value.len() + 4)
+            .sum::<usize>()
 }
 
 impl Inspection {
@@ -101,8 +105,15 @@ impl Inspection {
 
     fn finding_json(&self, f: &Finding) -> Value {
         let value = self.tree.value(f.point);
-        let (s, e) = (f.span.start as usize, (f.span.end as usize).min(value.len()));
-        let excerpt = if s < e { String::from_utf8_lossy(&value[s..e]).into_owned() } else { String::new() };
+        let (s, e) = (
+            f.span.start as usize,
+            (f.span.end as usize).min(value.len()),
+        );
+        let excerpt = if s < e {
+            String::from_utf8_lossy(&value[s..e]).into_owned()
+        } else {
+            String::new()
+        };
         json!({
             "class": f.class.as_str(),
             "rule": f.rule,
@@ -178,7 +189,12 @@ impl Inspection {
             let path = self.tree.path(id);
             if n.kind == NodeKind::Leaf {
                 let v = String::from_utf8_lossy(self.tree.value(id));
-                let v: String = v.chars().take(200).collect::<String>().escape_debug().to_string();
+                let v: String = v
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+                    .escape_debug()
+                    .to_string();
                 s.push_str(&format!("  {path} = \"{v}\"\n"));
             } else {
                 s.push_str(&format!("  {path} {{}}\n"));

@@ -12,12 +12,12 @@
 //! See `docs/ARCHITECTURE.md` for the walk from configuration to verdict and
 //! `examples/` for a runnable node.
 
-pub mod http1;
 mod config;
 mod decide;
 mod decode;
 mod detect;
 mod engine;
+pub mod http1;
 mod inspection;
 
 pub use config::{ConfigError, EngineConfig, LimitAction, LimitsConfig, PluginFailure, Policy};

@@ -1,8 +1,15 @@
+// Test helpers outside `#[test]` functions unwrap and panic too, and tests
+// read whole responses.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
+
 use rampart_core::{Action, Engine, EngineConfig, Mode, Request};
 
 fn engine(mode: Mode) -> Engine {
     let reg = rampart_builtin_plugins::registry().unwrap();
-    let cfg = EngineConfig { mode, ..EngineConfig::default() };
+    let cfg = EngineConfig {
+        mode,
+        ..EngineConfig::default()
+    };
     Engine::new(&reg, cfg).unwrap()
 }
 

@@ -40,7 +40,11 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    pub fn malformed(rule: &'static str, message: impl Into<Cow<'static, str>>, offset: usize) -> Self {
+    pub fn malformed(
+        rule: &'static str,
+        message: impl Into<Cow<'static, str>>,
+        offset: usize,
+    ) -> Self {
         DecodeError::Malformed {
             rule,
             message: message.into(),
@@ -59,7 +63,11 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::NotThisFormat => f.write_str("not in this format"),
-            DecodeError::Malformed { rule, message, offset } => {
+            DecodeError::Malformed {
+                rule,
+                message,
+                offset,
+            } => {
                 write!(f, "{rule}: {message} (at byte {offset})")
             }
             DecodeError::Exhausted(k) => write!(f, "decoding budget exhausted: {}", k.as_str()),

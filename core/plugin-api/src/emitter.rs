@@ -184,7 +184,12 @@ impl<'a> Emitter<'a> {
     }
 
     /// Adds a value point (inspected by detectors) with a copied value.
-    pub fn leaf(&mut self, parent: NodeId, key: Key<'_>, value: &[u8]) -> Result<NodeId, Exhausted> {
+    pub fn leaf(
+        &mut self,
+        parent: NodeId,
+        key: Key<'_>,
+        value: &[u8],
+    ) -> Result<NodeId, Exhausted> {
         let seg = self.seg(key)?;
         self.check_bytes(value.len())?;
         let span = self.tree.push_bytes(value);
@@ -289,7 +294,10 @@ mod tests {
         let mut out = Emitter::new(&mut tree, &mut state, root, "test");
         assert!(out.leaf(root, Key::Name(b"a"), b"1").is_ok());
         assert!(out.leaf(root, Key::Name(b"b"), b"2").is_ok());
-        assert_eq!(out.leaf(root, Key::Name(b"c"), b"3"), Err(Exhausted(LimitKind::Nodes)));
+        assert_eq!(
+            out.leaf(root, Key::Name(b"c"), b"3"),
+            Err(Exhausted(LimitKind::Nodes))
+        );
         assert_eq!(state.exhausted, Some(LimitKind::Nodes));
 
         let mut tree = Tree::new();

@@ -15,17 +15,16 @@ mod decoder;
 mod detector;
 mod emitter;
 mod registry;
-pub mod text;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 
 pub use decoder::{DecodeCtx, DecodeError, Decoder};
 pub use detector::{DetectCtx, Detector};
 pub use emitter::{DecodeState, Emitter, Key};
 pub use registry::{
-    Entry,
-    DecoderFactory, DetectorFactory, Origin, PluginConfig, PluginError, PluginInfo, Registry,
-    RegistryError,
+    DecoderFactory, DetectorFactory, Entry, Origin, PluginConfig, PluginError, PluginInfo,
+    Registry, RegistryError,
 };
 
 pub use rampart_types as types;

@@ -145,7 +145,11 @@ impl Registry {
     }
 
     /// Registers a decoder that needs no configuration.
-    pub fn add_decoder<D: Decoder + Clone>(&mut self, d: D, origin: Origin) -> Result<(), RegistryError> {
+    pub fn add_decoder<D: Decoder + Clone>(
+        &mut self,
+        d: D,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         let info = d.info();
         self.register_decoder(info, origin, Arc::new(move |_| Ok(Arc::new(d.clone()))))
     }
@@ -204,7 +208,12 @@ mod tests {
         fn layer(&self) -> &'static str {
             "nop"
         }
-        fn decode(&self, _: &[u8], _: &DecodeCtx<'_>, _: &mut Emitter<'_>) -> Result<(), DecodeError> {
+        fn decode(
+            &self,
+            _: &[u8],
+            _: &DecodeCtx<'_>,
+            _: &mut Emitter<'_>,
+        ) -> Result<(), DecodeError> {
             Ok(())
         }
     }

@@ -97,7 +97,11 @@ impl Outcome {
 
     /// Rule names of the findings.
     pub fn findings(&self) -> Vec<String> {
-        self.state.findings.iter().map(|f| f.rule.to_string()).collect()
+        self.state
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
     }
 
     pub fn error_name(&self) -> Option<String> {
@@ -133,7 +137,12 @@ pub fn run(
 ) -> Outcome {
     let mut tree = Tree::new();
     let (s, e) = tree.push_bytes(input);
-    let body = tree.push_node(NodeId::ROOT, Seg::Source(Source::Body), NodeKind::Leaf, (s, e));
+    let body = tree.push_node(
+        NodeId::ROOT,
+        Seg::Source(Source::Body),
+        NodeKind::Leaf,
+        (s, e),
+    );
     let layer = tree.push_node(body, Seg::Layer(decoder.layer()), NodeKind::Leaf, (0, 0));
     let mut state = DecodeState::new(limits, input.len());
     let ctx = DecodeCtx {

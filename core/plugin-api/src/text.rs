@@ -53,7 +53,9 @@ pub fn percent_decode(input: &[u8], plus_as_space: bool, out: &mut Vec<u8>) -> P
                 let digits = input.get(i + 2..i + 6);
                 if let Some(d) = digits {
                     if d.iter().all(|&c| hex(c).is_some()) {
-                        let cp = d.iter().fold(0u32, |a, &c| a << 4 | u32::from(hex(c).unwrap_or(0)));
+                        let cp = d
+                            .iter()
+                            .fold(0u32, |a, &c| a << 4 | u32::from(hex(c).unwrap_or(0)));
                         let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
                         let mut tmp = [0u8; 4];
                         out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
@@ -253,10 +255,16 @@ mod tests {
 
     #[test]
     fn media_type_helpers() {
-        assert_eq!(media_essence(b" Application/JSON ; charset=utf-8"), b"application/json");
+        assert_eq!(
+            media_essence(b" Application/JSON ; charset=utf-8"),
+            b"application/json"
+        );
         let ct = b"multipart/form-data; charset=utf-8; Boundary=\"a b;c\"";
         assert_eq!(header_param(ct, "boundary"), Some(&b"a b;c"[..]));
-        assert_eq!(header_param(b"form-data; name=x; filename=\"a.txt\"", "filename"), Some(&b"a.txt"[..]));
+        assert_eq!(
+            header_param(b"form-data; name=x; filename=\"a.txt\"", "filename"),
+            Some(&b"a.txt"[..])
+        );
         assert_eq!(header_param(b"form-data; name=x", "filename"), None);
         assert_eq!(header_param(b"text/plain", "charset"), None);
     }

@@ -61,7 +61,10 @@ impl Request {
     /// The path part of the target (before `?`), without a fragment.
     pub fn path(&self) -> &[u8] {
         let t = self.target.as_slice();
-        let end = t.iter().position(|&b| b == b'?' || b == b'#').unwrap_or(t.len());
+        let end = t
+            .iter()
+            .position(|&b| b == b'?' || b == b'#')
+            .unwrap_or(t.len());
         &t[..end]
     }
 

@@ -281,7 +281,11 @@ impl Tree {
         let start = start.min(end);
         let id = self.nodes.len() as u32;
         let pdepth = self.nodes[parent.index()].depth;
-        let depth = if matches!(seg, Seg::Layer(_)) { pdepth + 1 } else { pdepth };
+        let depth = if matches!(seg, Seg::Layer(_)) {
+            pdepth + 1
+        } else {
+            pdepth
+        };
         self.nodes.push(Node {
             seg,
             kind,
@@ -365,7 +369,8 @@ impl Tree {
 
     /// Leaves: nodes the detectors inspect, in creation order.
     pub fn leaves(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.ids().filter(|&id| self.node(id).kind == NodeKind::Leaf)
+        self.ids()
+            .filter(|&id| self.node(id).kind == NodeKind::Leaf)
     }
 }
 
@@ -475,7 +480,12 @@ mod tests {
     #[test]
     fn paths_render_per_spec() {
         let mut t = Tree::new();
-        let body = t.push_node(NodeId::ROOT, Seg::Source(Source::Body), NodeKind::Container, (0, 0));
+        let body = t.push_node(
+            NodeId::ROOT,
+            Seg::Source(Source::Body),
+            NodeKind::Container,
+            (0, 0),
+        );
         let json = t.push_node(body, Seg::Layer("json"), NodeKind::Container, (0, 0));
         let k = key(&mut t, "user");
         let user = t.push_node(json, k, NodeKind::Container, (0, 0));
@@ -494,7 +504,12 @@ mod tests {
     #[test]
     fn children_and_rollback() {
         let mut t = Tree::new();
-        let q = t.push_node(NodeId::ROOT, Seg::Source(Source::Query), NodeKind::Container, (0, 0));
+        let q = t.push_node(
+            NodeId::ROOT,
+            Seg::Source(Source::Query),
+            NodeKind::Container,
+            (0, 0),
+        );
         let v = t.push_bytes(b"abc");
         let a = t.push_node(q, Seg::Index(0), NodeKind::Leaf, v);
         let cp = t.checkpoint();

@@ -7,7 +7,13 @@ use rampart_plugin_api::{Emitter, NodeId, Span};
 pub fn flag_report(out: &mut Emitter<'_>, node: NodeId, rep: &PctReport, raw_len: usize) {
     if let Some(at) = rep.invalid_escape {
         let span = Span::new(at, (at + 3).min(raw_len));
-        out.flag(node, "url.invalid-escape", 10, span, "'%' not followed by two hex digits");
+        out.flag(
+            node,
+            "url.invalid-escape",
+            10,
+            span,
+            "'%' not followed by two hex digits",
+        );
     }
     if let Some(at) = rep.u_escape {
         let span = Span::new(at, (at + 6).min(raw_len));
@@ -23,9 +29,21 @@ pub fn flag_report(out: &mut Emitter<'_>, node: NodeId, rep: &PctReport, raw_len
         );
     }
     if let Some(at) = rep.nul {
-        out.flag(node, "url.nul-byte", 30, Span::new(at, at + 1), "NUL byte in value");
+        out.flag(
+            node,
+            "url.nul-byte",
+            30,
+            Span::new(at, at + 1),
+            "NUL byte in value",
+        );
     }
     if rep.invalid_utf8 {
-        out.flag(node, "url.invalid-utf8", 10, Span::default(), "value is not valid UTF-8");
+        out.flag(
+            node,
+            "url.invalid-utf8",
+            10,
+            Span::default(),
+            "value is not valid UTF-8",
+        );
     }
 }

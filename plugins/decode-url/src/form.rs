@@ -18,8 +18,9 @@ const MAX_KEY: usize = 256;
 fn plausible_key(k: &[u8]) -> bool {
     !k.is_empty()
         && k.len() <= MAX_KEY
-        && k.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%' | b'+'))
+        && k.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%' | b'+')
+        })
 }
 
 /// Containers made for bracketed keys during one decoding: the node, its
@@ -65,7 +66,12 @@ impl Decoder for FormDecoder {
         }
     }
 
-    fn decode(&self, input: &[u8], ctx: &DecodeCtx<'_>, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
+    fn decode(
+        &self,
+        input: &[u8],
+        ctx: &DecodeCtx<'_>,
+        out: &mut Emitter<'_>,
+    ) -> Result<(), DecodeError> {
         let root = out.root();
         let mut made: Vec<Made> = Vec::new();
         for pair in input.split(|&b| b == b'&') {

@@ -22,7 +22,12 @@ impl Decoder for PathDecoder {
         "path"
     }
 
-    fn decode(&self, input: &[u8], _: &DecodeCtx<'_>, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
+    fn decode(
+        &self,
+        input: &[u8],
+        _: &DecodeCtx<'_>,
+        out: &mut Emitter<'_>,
+    ) -> Result<(), DecodeError> {
         let root = out.root();
         if input.len() > out.bytes_left() / 2 {
             return Err(DecodeError::Exhausted(rampart_plugin_api::LimitKind::Bytes));

@@ -1,3 +1,7 @@
+// Test helpers outside `#[test]` functions unwrap and panic too, and tests
+// read whole responses.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
+
 use rampart_decode_url::{FormDecoder, PathDecoder};
 use rampart_plugin_api::testing::{check_table, run};
 use rampart_plugin_api::{Decoder, Limits};
@@ -18,7 +22,13 @@ fn path_table() {
 
 #[test]
 fn path_root_value_is_the_decoded_path() {
-    let o = run(&PathDecoder, b"/a%20b/%2e%2e/c", None, true, Limits::default());
+    let o = run(
+        &PathDecoder,
+        b"/a%20b/%2e%2e/c",
+        None,
+        true,
+        Limits::default(),
+    );
     assert_eq!(o.tree.value(o.layer), b"/a b/../c");
 }
 
@@ -45,7 +55,10 @@ fn hostile_inputs_are_bounded() {
     assert_eq!(o.error_name().as_deref(), Some("exhausted"));
     // 1 MB value within a small byte budget.
     let big = format!("a={}", "%41".repeat(350_000));
-    let small = Limits { max_bytes: 256 << 10, ..Limits::default() };
+    let small = Limits {
+        max_bytes: 256 << 10,
+        ..Limits::default()
+    };
     let o = run(&FormDecoder, big.as_bytes(), None, true, small);
     assert_eq!(o.error_name().as_deref(), Some("exhausted"));
     // Invalid UTF-8 and truncated escapes at every cut.

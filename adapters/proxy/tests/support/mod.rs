@@ -73,9 +73,10 @@ async fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Captured> 
         }
         let mut out = Vec::new();
         let mut rest: &[u8] = buf;
-        loop {
-            let Some(nl) = find(rest, b"\r\n") else { break };
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap_or("0").trim(), 16).unwrap_or(0);
+        while let Some(nl) = find(rest, b"\r\n") {
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap_or("0").trim(), 16)
+                    .unwrap_or(0);
             rest = &rest[nl + 2..];
             if size == 0 {
                 rest = rest.get(2..).unwrap_or_default();
@@ -110,7 +111,9 @@ impl Upstream {
         let s2 = seen.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut s, _)) = l.accept().await else { return };
+                let Ok((mut s, _)) = l.accept().await else {
+                    return;
+                };
                 let seen = s2.clone();
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
@@ -163,8 +166,16 @@ pub async fn send_raw(addr: SocketAddr, raw: &[u8]) -> Resp {
     let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut buf)).await;
     let head_end = find(&buf, b"\r\n\r\n").map(|i| i + 4).unwrap_or(buf.len());
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Resp { status, head, body: buf[head_end..].to_vec() }
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Resp {
+        status,
+        head,
+        body: buf[head_end..].to_vec(),
+    }
 }
 
 /// A running node.
@@ -187,7 +198,11 @@ pub fn config(upstream: SocketAddr, mode: &str) -> NodeConfig {
 
 pub async fn start_node(cfg: NodeConfig) -> TestNode {
     let reg = rampart_builtin_plugins::registry().unwrap();
-    let engine = Engine::new(&reg, cfg.engine().unwrap_or_else(|_| EngineConfig::default())).unwrap();
+    let engine = Engine::new(
+        &reg,
+        cfg.engine().unwrap_or_else(|_| EngineConfig::default()),
+    )
+    .unwrap();
     let node = Node::bind(cfg, engine).await.unwrap();
     let addr = node.local_addr().unwrap();
     let admin = node.admin_addr();
@@ -195,13 +210,20 @@ pub async fn start_node(cfg: NodeConfig) -> TestNode {
     let done = tokio::spawn(node.serve(async move {
         let _ = rx.await;
     }));
-    TestNode { addr, admin, stop: tx, done }
+    TestNode {
+        addr,
+        admin,
+        stop: tx,
+        done,
+    }
 }
 
 /// Parses a raw HTTP/1.1 head into (request line, headers in order).
 pub fn split_head(head: &[u8]) -> (String, Vec<(String, Vec<u8>)>) {
     let text = &head[..head.len().saturating_sub(4)];
-    let mut lines = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let first = String::from_utf8_lossy(lines.next().unwrap_or_default()).into_owned();
     let headers = lines
         .filter(|l| !l.is_empty())
