@@ -321,6 +321,8 @@ impl Builder<'_> {
     }
 
     /// Keeps or rolls back what a decoding produced, and records findings.
+    /// `at` is the emitter root: a layer node when `cp` is set (it may be
+    /// rolled back), else a node that stays.
     fn settle(
         &self,
         ins: &mut Inspection,
@@ -330,6 +332,11 @@ impl Builder<'_> {
         how: How,
         cp: Option<((usize, usize), usize, usize)>,
     ) -> Result<(), Stop> {
+        // The node the decoding belongs to, which survives any rollback.
+        let owner = match cp {
+            Some(_) => ins.tree.node(at).parent().unwrap_or(NodeId::ROOT),
+            None => at,
+        };
         let rollback = |ins: &mut Inspection| {
             if let Some((tcp, f, h)) = cp {
                 ins.tree.rollback(tcp);
@@ -342,14 +349,8 @@ impl Builder<'_> {
             Ok(Err(DecodeError::NotThisFormat)) => {
                 rollback(ins);
                 if how == How::Declared {
-                    let parent = ins
-                        .tree
-                        .node(at)
-                        .parent()
-                        .filter(|_| cp.is_some())
-                        .unwrap_or(at);
                     ins.findings_note(Finding::new(
-                        parent,
+                        owner,
                         Class::Anomaly,
                         "http.content-type-mismatch",
                         20,
@@ -367,7 +368,21 @@ impl Builder<'_> {
                     rollback(ins);
                     return Ok(());
                 }
-                let f = Finding::new(at, Class::Anomaly, rule, 20, message)
+                // Nothing decoded at all: drop the empty layer (the value
+                // stays a leaf and may still be sniffed), keep the finding.
+                let empty = cp.is_some()
+                    && ins.tree.children(at).next().is_none()
+                    && ins.tree.node(at).value_len() == 0;
+                let point = if empty {
+                    if let Some((tcp, _, h)) = cp {
+                        ins.tree.rollback(tcp);
+                        ins.state.hints.truncate(h);
+                    }
+                    owner
+                } else {
+                    at
+                };
+                let f = Finding::new(point, Class::Anomaly, rule, 20, message)
                     .with_span(Span::new(offset, offset))
                     .with_origin(name);
                 ins.findings_note(f);
@@ -384,7 +399,7 @@ impl Builder<'_> {
                 rollback(ins);
                 ins.findings_note(
                     Finding::new(
-                        at,
+                        owner,
                         Class::PluginError,
                         "plugin.panic",
                         100,

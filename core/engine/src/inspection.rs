@@ -67,6 +67,17 @@ impl Inspection {
 
     /// Moves decode findings into `findings` (called between phases).
     pub(crate) fn take_decode_findings(&mut self) {
+        // A plugin may name a point that does not exist: attach such a
+        // finding to the request itself rather than trust it.
+        let n = self.tree.len() as u32;
+        for f in &mut self.state.findings {
+            if f.point.0 >= n {
+                f.point = NodeId::ROOT;
+            }
+            let len = self.tree.value(f.point).len() as u32;
+            f.span.start = f.span.start.min(len);
+            f.span.end = f.span.end.min(len).max(f.span.start);
+        }
         self.findings.append(&mut self.state.findings);
     }
 

@@ -61,3 +61,8 @@ fn config_validation_reports_every_problem() {
     assert!(toml::from_str::<EngineConfig>("mode = \"blok\"").is_err());
     assert!(toml::from_str::<EngineConfig>("[limits]\nmax_dept = 3").is_err());
 }
+
+#[path = "engine/hostile.rs"]
+mod hostile;
+#[path = "engine/plugins.rs"]
+mod plugins;
