@@ -235,6 +235,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_node_toml_is_valid_and_states_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/node.toml");
+        let c = NodeConfig::load(Path::new(path)).unwrap();
+        c.validate().unwrap();
+        let d = NodeConfig::default();
+        assert_eq!(c.inspection, d.inspection);
+        assert_eq!(c.timeouts, d.timeouts);
+        assert_eq!(c.limits, d.limits);
+        assert_eq!(c.policy, d.policy);
+    }
+
+    #[test]
     fn cidr_matching() {
         let c = Cidr::parse("10.0.0.0/8").unwrap();
         assert!(c.contains("10.2.3.4".parse().unwrap()));
