@@ -1,5 +1,7 @@
 //! `rampart`: the command-line entry point.
 
+#![forbid(unsafe_code)]
+
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +54,18 @@ struct NodeArgs {
     /// Log format: text or json.
     #[arg(long)]
     log_format: Option<String>,
+    #[command(flatten)]
+    plugins: PluginArgs,
+}
+
+#[derive(clap::Args, Debug, Default)]
+struct PluginArgs {
+    /// Load a plugin library (repeatable; after those of node.toml).
+    #[arg(long = "plugin", value_name = "PATH")]
+    plugin: Vec<PathBuf>,
+    /// Use only the plugins given by --plugin (and node.toml), none built in.
+    #[arg(long)]
+    no_builtin_plugins: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -67,6 +81,8 @@ struct InspectArgs {
     /// Filtration mode for the verdict (default: block).
     #[arg(long)]
     mode: Option<String>,
+    #[command(flatten)]
+    plugins: PluginArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -102,7 +118,22 @@ fn init_logging(format: &str) {
 }
 
 fn builtin_engine(cfg: EngineConfig) -> Result<Engine> {
-    let reg = rampart_builtin_plugins::registry()?;
+    engine(cfg, true, &[])
+}
+
+/// The built-in plugins (unless `builtin` is false), then each library in
+/// order; every plugin is logged with its origin.
+fn engine(cfg: EngineConfig, builtin: bool, libraries: &[PathBuf]) -> Result<Engine> {
+    let mut reg = rampart_core::Registry::new();
+    if builtin {
+        rampart_builtin_plugins::register(&mut reg)?;
+    }
+    for path in libraries {
+        let loaded = rampart_core::loader::load_library(path, &mut reg)?;
+        for p in loaded {
+            tracing::info!(name = p.name, version = p.version, origin = %path.display(), "plugin library loaded");
+        }
+    }
     Ok(Engine::new(&reg, cfg)?)
 }
 
@@ -148,6 +179,10 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     if let Some(f) = &a.log_format {
         c.log_format = f.clone();
     }
+    c.plugins.extend(a.plugins.plugin.iter().cloned());
+    if a.plugins.no_builtin_plugins {
+        c.builtin_plugins = false;
+    }
     if a.config.is_none() && a.upstream.is_none() {
         bail!("rampart node needs --upstream URL (or --config node.toml)");
     }
@@ -158,7 +193,7 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
 async fn run_node(a: NodeArgs) -> Result<()> {
     let c = node_config(&a)?;
     init_logging(&c.log_format);
-    let engine = builtin_engine(c.engine()?)?;
+    let engine = engine(c.engine()?, c.builtin_plugins, &c.plugins)?;
     let node = Node::bind(c, engine).await?;
     node.serve(shutdown_signal()).await
 }
@@ -183,15 +218,20 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
     if raw.len() as u64 > MAX_REQUEST {
         bail!("the request is larger than {} MiB", MAX_REQUEST >> 20);
     }
-    let mut cfg = match &a.config {
-        Some(p) => NodeConfig::load(p)?.engine()?,
-        None => EngineConfig::default(),
+    let (mut cfg, mut builtin, mut libraries) = match &a.config {
+        Some(p) => {
+            let n = NodeConfig::load(p)?;
+            (n.engine()?, n.builtin_plugins, n.plugins)
+        }
+        None => (EngineConfig::default(), true, Vec::new()),
     };
+    libraries.extend(a.plugins.plugin.iter().cloned());
+    builtin &= !a.plugins.no_builtin_plugins;
     if let Some(m) = &a.mode {
         cfg.mode = Mode::parse(m)
             .with_context(|| format!("mode {m:?}: expected block, monitor or off"))?;
     }
-    let engine = builtin_engine(cfg)?;
+    let engine = engine(cfg, builtin, &libraries)?;
     let req = rampart_core::http1::parse_request(&raw)?;
     let ins = engine.inspect(&req);
     if a.json {

@@ -132,6 +132,11 @@ pub struct NodeConfig {
     pub policy: Policy,
     pub plugin: BTreeMap<String, PluginConfig>,
     pub disabled: Vec<String>,
+    /// Plugin libraries to load (shared objects built with
+    /// `declare_plugin!`), in order.
+    pub plugins: Vec<std::path::PathBuf>,
+    /// Link in the built-in plugins (`false`: only `plugins` are used).
+    pub builtin_plugins: bool,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -152,6 +157,8 @@ impl Default for NodeConfig {
             policy: Policy::default(),
             plugin: BTreeMap::new(),
             disabled: Vec::new(),
+            plugins: Vec::new(),
+            builtin_plugins: true,
             log_format: "text".to_string(),
         }
     }

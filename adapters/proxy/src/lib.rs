@@ -7,6 +7,8 @@
 //! back. Health and Prometheus metrics are served on a separate admin
 //! listener. Configuration: [`NodeConfig`] (node.toml).
 
+#![forbid(unsafe_code)]
+
 mod body;
 mod config;
 mod forward;

@@ -395,6 +395,20 @@ impl Builder<'_> {
                     LimitKind::Depth | LimitKind::Nesting => Ok(()),
                 }
             }
+            Ok(Err(DecodeError::PluginFailed(why))) => {
+                rollback(ins);
+                ins.findings_note(
+                    Finding::new(
+                        owner,
+                        Class::PluginError,
+                        "plugin.panic",
+                        100,
+                        why.into_owned(),
+                    )
+                    .with_origin(name),
+                );
+                Ok(())
+            }
             Err(_panic) => {
                 rollback(ins);
                 ins.findings_note(

@@ -19,6 +19,7 @@ mod detect;
 mod engine;
 pub mod http1;
 mod inspection;
+pub mod loader;
 
 pub use config::{ConfigError, EngineConfig, LimitAction, LimitsConfig, PluginFailure, Policy};
 pub use engine::{BuildError, Engine};

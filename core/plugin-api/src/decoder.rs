@@ -4,7 +4,7 @@ use std::fmt;
 use rampart_types::{Exhausted, LimitKind, Source};
 
 use crate::emitter::Emitter;
-use crate::registry::PluginInfo;
+use crate::registry::{PluginConfig, PluginError, PluginInfo};
 
 /// What a decoder knows about the value it is asked to decode.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,10 @@ pub enum DecodeError {
     },
     /// A budget ran out; the engine records a `limit-exceeded` finding.
     Exhausted(LimitKind),
+    /// The plugin itself failed (a dynamically loaded decoder that panicked
+    /// inside its library). The engine discards the output and records a
+    /// `plugin-error` finding, as for a panic.
+    PluginFailed(Cow<'static, str>),
 }
 
 impl DecodeError {
@@ -71,6 +75,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "{rule}: {message} (at byte {offset})")
             }
             DecodeError::Exhausted(k) => write!(f, "decoding budget exhausted: {}", k.as_str()),
+            DecodeError::PluginFailed(m) => write!(f, "plugin failed: {m}"),
         }
     }
 }
@@ -86,6 +91,18 @@ impl std::error::Error for DecodeError {}
 pub trait Decoder: Send + Sync + 'static {
     /// Name and version of the plugin.
     fn info(&self) -> PluginInfo;
+
+    /// Applies the plugin's configuration (`[plugin.NAME]` of node.toml)
+    /// once, before the first call. The default accepts only an empty one.
+    fn configure(&mut self, config: &PluginConfig) -> Result<(), PluginError> {
+        match config.keys().next() {
+            None => Ok(()),
+            Some(k) => Err(PluginError(format!(
+                "{}: unknown setting {k:?}",
+                self.info().name
+            ))),
+        }
+    }
 
     /// The layer name this decoder adds to a path (`json` in `body:json.a`).
     fn layer(&self) -> &'static str;

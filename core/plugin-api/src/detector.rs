@@ -1,6 +1,6 @@
 use rampart_types::{Class, Finding, NodeId, Source, Tree};
 
-use crate::registry::PluginInfo;
+use crate::registry::{PluginConfig, PluginError, PluginInfo};
 
 /// What a detector knows about the value it inspects.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +23,18 @@ pub struct DetectCtx<'a> {
 /// each finding's `point` to `ctx.point` and its span inside `value`.
 pub trait Detector: Send + Sync + 'static {
     fn info(&self) -> PluginInfo;
+
+    /// Applies the plugin's configuration (`[plugin.NAME]` of node.toml)
+    /// once, before the first call. The default accepts only an empty one.
+    fn configure(&mut self, config: &PluginConfig) -> Result<(), PluginError> {
+        match config.keys().next() {
+            None => Ok(()),
+            Some(k) => Err(PluginError(format!(
+                "{}: unknown setting {k:?}",
+                self.info().name
+            ))),
+        }
+    }
 
     /// The classes this detector can report.
     fn classes(&self) -> &'static [Class];

@@ -11,9 +11,12 @@
 //! layer tried on string values that look like its format. See the crates
 //! under `plugins/` for complete examples.
 
+pub mod abi;
 mod decoder;
 mod detector;
 mod emitter;
+#[doc(hidden)]
+pub mod export;
 mod registry;
 #[cfg(feature = "testing")]
 pub mod testing;

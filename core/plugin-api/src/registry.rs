@@ -151,7 +151,15 @@ impl Registry {
         origin: Origin,
     ) -> Result<(), RegistryError> {
         let info = d.info();
-        self.register_decoder(info, origin, Arc::new(move |_| Ok(Arc::new(d.clone()))))
+        self.register_decoder(
+            info,
+            origin,
+            Arc::new(move |cfg| {
+                let mut d = d.clone();
+                d.configure(cfg)?;
+                Ok(Arc::new(d))
+            }),
+        )
     }
 
     /// Registers a detector that needs no configuration.
@@ -161,7 +169,15 @@ impl Registry {
         origin: Origin,
     ) -> Result<(), RegistryError> {
         let info = d.info();
-        self.register_detector(info, origin, Arc::new(move |_| Ok(Arc::new(d.clone()))))
+        self.register_detector(
+            info,
+            origin,
+            Arc::new(move |cfg| {
+                let mut d = d.clone();
+                d.configure(cfg)?;
+                Ok(Arc::new(d))
+            }),
+        )
     }
 
     pub fn decoders(&self) -> &[Entry<DecoderFactory>] {

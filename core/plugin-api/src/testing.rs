@@ -110,6 +110,7 @@ impl Outcome {
             Err(DecodeError::NotThisFormat) => Some("not-this-format".into()),
             Err(DecodeError::Malformed { .. }) => Some("malformed".into()),
             Err(DecodeError::Exhausted(_)) => Some("exhausted".into()),
+            Err(DecodeError::PluginFailed(_)) => Some("plugin-failed".into()),
         }
     }
 }

@@ -10,6 +10,8 @@
 //!
 //! No tokio, no I/O: this crate is data and the few pure functions over it.
 
+#![forbid(unsafe_code)]
+
 mod budget;
 mod finding;
 mod phase;

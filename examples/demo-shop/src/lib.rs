@@ -13,6 +13,8 @@
 //! # }
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod api;
 mod auth;
 mod db;

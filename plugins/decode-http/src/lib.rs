@@ -67,3 +67,10 @@ mod tests {
         assert_eq!(credentials(b"Basic"), (5, &b""[..]));
     }
 }
+
+// Loadable as a shared library: `cargo rustc -p rampart-decode-http --lib --features plugin-export`.
+#[cfg(feature = "plugin-export")]
+rampart_plugin_api::declare_plugin! {
+    decoders: [CookieDecoder, BasicDecoder, BearerDecoder],
+    detectors: [],
+}

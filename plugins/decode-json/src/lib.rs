@@ -57,3 +57,10 @@ use rampart_plugin_api::{Origin, Registry, RegistryError};
 pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(JsonDecoder, Origin::Builtin)
 }
+
+// Loadable as a shared library: `cargo rustc -p rampart-decode-json --lib --features plugin-export`.
+#[cfg(feature = "plugin-export")]
+rampart_plugin_api::declare_plugin! {
+    decoders: [JsonDecoder],
+    detectors: [],
+}

@@ -56,3 +56,10 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(JsEscapeDecoder, Origin::Builtin)?;
     Ok(())
 }
+
+// Loadable as a shared library: `cargo rustc -p rampart-decode-layers --lib --features plugin-export`.
+#[cfg(feature = "plugin-export")]
+rampart_plugin_api::declare_plugin! {
+    decoders: [GzipDecoder, DeflateDecoder, JwtDecoder, Base64Decoder, UrlDecoder, HtmlEntityDecoder, JsEscapeDecoder],
+    detectors: [],
+}

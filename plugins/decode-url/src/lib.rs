@@ -26,3 +26,10 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(PathDecoder, Origin::Builtin)?;
     Ok(())
 }
+
+// Loadable as a shared library: `cargo rustc -p rampart-decode-url --lib --features plugin-export`.
+#[cfg(feature = "plugin-export")]
+rampart_plugin_api::declare_plugin! {
+    decoders: [FormDecoder, PathDecoder],
+    detectors: [],
+}

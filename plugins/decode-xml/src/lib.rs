@@ -37,3 +37,10 @@ use rampart_plugin_api::{Origin, Registry, RegistryError};
 pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(XmlDecoder, Origin::Builtin)
 }
+
+// Loadable as a shared library: `cargo rustc -p rampart-decode-xml --lib --features plugin-export`.
+#[cfg(feature = "plugin-export")]
+rampart_plugin_api::declare_plugin! {
+    decoders: [XmlDecoder],
+    detectors: [],
+}
