@@ -282,7 +282,7 @@ impl Tree {
         let id = self.nodes.len() as u32;
         let pdepth = self.nodes[parent.index()].depth;
         let depth = if matches!(seg, Seg::Layer(_)) {
-            pdepth + 1
+            pdepth.saturating_add(1)
         } else {
             pdepth
         };

@@ -30,6 +30,8 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     rampart_decode_graphql::register(reg)?;
     #[cfg(feature = "layers")]
     rampart_decode_layers::register(reg)?;
+    #[cfg(feature = "scanner")]
+    rampart_detect_scanner::register(reg)?;
     let _ = &reg;
     Ok(())
 }

@@ -67,7 +67,7 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(GraphqlDecoder, Origin::Builtin)
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-graphql --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-graphql --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [GraphqlDecoder],

@@ -68,7 +68,7 @@ mod tests {
     }
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-http --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-http --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [CookieDecoder, BasicDecoder, BearerDecoder],

@@ -58,7 +58,7 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(JsonDecoder, Origin::Builtin)
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-json --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-json --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [JsonDecoder],

@@ -57,7 +57,7 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     Ok(())
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-layers --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-layers --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [GzipDecoder, DeflateDecoder, JwtDecoder, Base64Decoder, UrlDecoder, HtmlEntityDecoder, JsEscapeDecoder],

@@ -34,7 +34,7 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(MultipartDecoder, Origin::Builtin)
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-multipart --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-multipart --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [MultipartDecoder],

@@ -27,7 +27,7 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     Ok(())
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-url --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-url --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [FormDecoder, PathDecoder],

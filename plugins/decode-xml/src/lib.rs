@@ -38,7 +38,7 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_decoder(XmlDecoder, Origin::Builtin)
 }
 
-// Loadable as a shared library: `cargo rustc -p rampart-decode-xml --lib --features plugin-export`.
+// Loadable as a shared library: `cargo build -p rampart-decode-xml --features plugin-export`.
 #[cfg(feature = "plugin-export")]
 rampart_plugin_api::declare_plugin! {
     decoders: [XmlDecoder],
