@@ -81,6 +81,26 @@ impl Engine {
     /// its configuration.
     pub fn new(registry: &Registry, config: EngineConfig) -> Result<Engine, BuildError> {
         config.validate()?;
+        // Settings for a plugin that is not there are a typo or a missing
+        // library: say so rather than ignore them.
+        let unknown: Vec<String> = config
+            .plugin
+            .keys()
+            .filter(|n| {
+                !registry
+                    .decoders()
+                    .iter()
+                    .any(|e| e.info.name == n.as_str())
+                    && !registry
+                        .detectors()
+                        .iter()
+                        .any(|e| e.info.name == n.as_str())
+            })
+            .map(|n| format!("[plugin.{n}]: no plugin of that name is loaded"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(BuildError::Config(ConfigError { problems: unknown }));
+        }
         let empty = PluginConfig::new();
         let mut decoders = Vec::new();
         let mut plugins = Vec::new();

@@ -149,7 +149,8 @@ impl Inspection {
         })
     }
 
-    /// The whole inspection as JSON: points (as a tree), findings, verdict.
+    /// The whole inspection as JSON: the leaf points, every node (flat,
+    /// with parent ids), findings, verdict.
     pub fn to_json(&self) -> Value {
         let points: Vec<Value> = self
             .points()
@@ -158,7 +159,7 @@ impl Inspection {
             .collect();
         json!({
             "points": points,
-            "tree": self.node_json(NodeId::ROOT, 0),
+            "nodes": self.nodes_json(),
             "findings": self.findings.iter().map(|f| self.finding_json(f)).collect::<Vec<_>>(),
             "verdict": self.verdict_json(),
             "decode_us": self.decode_time.as_secs_f64() * 1e6,
@@ -166,28 +167,29 @@ impl Inspection {
         })
     }
 
-    fn node_json(&self, id: NodeId, depth: usize) -> Value {
-        let n = self.tree.node(id);
-        let mut o = json!({
-            "path": self.tree.path(id).to_string(),
-            "kind": if n.kind == NodeKind::Leaf { "leaf" } else { "container" },
-        });
-        if n.kind == NodeKind::Leaf {
-            o["value"] = Value::String(String::from_utf8_lossy(self.tree.value(id)).into_owned());
-        }
-        // The tree is bounded by max_nodes; depth guards the JSON builder's
-        // own recursion against a pathological (but budget-legal) chain.
-        if depth < 512 {
-            let kids: Vec<Value> = self
-                .tree
-                .children(id)
-                .map(|c| self.node_json(c, depth + 1))
-                .collect();
-            if !kids.is_empty() {
-                o["children"] = Value::Array(kids);
-            }
-        }
-        o
+    /// Every node, flat, in creation order: `id`, `parent` (absent for
+    /// the root), `path`, `kind`, and `value` for leaves. Flat rather than
+    /// nested, so that a deep tree is as easy to read as a shallow one.
+    fn nodes_json(&self) -> Vec<Value> {
+        self.tree
+            .ids()
+            .map(|id| {
+                let n = self.tree.node(id);
+                let mut o = json!({
+                    "id": id.0,
+                    "path": self.tree.path(id).to_string(),
+                    "kind": if n.kind == NodeKind::Leaf { "leaf" } else { "container" },
+                });
+                if let Some(p) = n.parent() {
+                    o["parent"] = json!(p.0);
+                }
+                if n.kind == NodeKind::Leaf {
+                    o["value"] =
+                        Value::String(String::from_utf8_lossy(self.tree.value(id)).into_owned());
+                }
+                o
+            })
+            .collect()
     }
 
     /// A human-readable rendering: one line per point, then findings and

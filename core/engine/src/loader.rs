@@ -134,9 +134,19 @@ pub fn load_library(path: &Path, registry: &mut Registry) -> Result<Vec<PluginIn
     let p = path.to_path_buf();
     // SAFETY: loading a library runs its initialisers; loading a plugin is
     // trusting it, as the operator asked.
-    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| LoadError::Open {
-        path: p.clone(),
-        error: e.to_string(),
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| {
+        // libloading keeps the system's reason (dlerror) in the source chain.
+        let mut error = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            error.push_str(": ");
+            error.push_str(&s.to_string());
+            src = s.source();
+        }
+        LoadError::Open {
+            path: p.clone(),
+            error,
+        }
     })?;
     // The handshake: the ABI version, before any other call.
     let version = {

@@ -59,6 +59,13 @@ fn config_validation_reports_every_problem() {
     let err = cfg.validate().unwrap_err();
     assert_eq!(err.problems.len(), 4, "{err}");
     assert!(toml::from_str::<EngineConfig>("mode = \"blok\"").is_err());
+    let typo: EngineConfig = toml::from_str("[plugin.jsn]\nstrict = \"true\"").unwrap();
+    let reg = rampart_builtin_plugins::registry().unwrap();
+    let err = Engine::new(&reg, typo).unwrap_err().to_string();
+    assert!(
+        err.contains("[plugin.jsn]: no plugin of that name is loaded"),
+        "{err}"
+    );
     assert!(toml::from_str::<EngineConfig>("[limits]\nmax_dept = 3").is_err());
 }
 

@@ -31,4 +31,6 @@ pub use registry::{
 };
 
 pub use rampart_types as types;
-pub use rampart_types::{Class, Exhausted, Finding, LimitKind, Limits, NodeId, Span, Tree};
+pub use rampart_types::{
+    Class, Exhausted, Finding, LimitKind, Limits, NodeId, NodeKind, Seg, Source, Span, Tree,
+};
