@@ -107,63 +107,6 @@ fn dynamic_engine(cfg: EngineConfig) -> Engine {
     Engine::new(&reg, cfg).unwrap()
 }
 
-/// The raw requests wafbench.py builds for the GoTestWAF corpus.
-fn gotestwaf(hostport: &str) -> Vec<(String, Vec<u8>)> {
-    let shared = std::env::var_os("RAMPART_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or(Path::new(ROOT).join("../shared"));
-    let out = Command::new("python3")
-        .arg(Path::new(ROOT).join("adapters/proxy/tests/support/gotestwaf_requests.py"))
-        .arg(shared.join("bench"))
-        .arg(shared.join("corpus/gotestwaf/testcases"))
-        .arg(".")
-        .arg(hostport)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["pid"].as_str().unwrap().to_string(),
-                b64(v["raw"].as_str().unwrap()),
-            )
-        })
-        .collect()
-}
-
-fn b64(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        _ => 63,
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
-    let mut out = Vec::new();
-    for chunk in bytes.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &c)| n | u32::from(val(c)) << (18 - 6 * i));
-        out.push((n >> 16) as u8);
-        if chunk.len() > 2 {
-            out.push((n >> 8) as u8);
-        }
-        if chunk.len() > 3 {
-            out.push(n as u8);
-        }
-    }
-    out
-}
-
 fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
     let o = v.as_object_mut().unwrap();
     o.remove("decode_us");
@@ -175,7 +118,7 @@ fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
 fn dynamic_builtins_inspect_the_gotestwaf_corpus_exactly_like_static_ones() {
     let cfg = EngineConfig::default();
     let (s, d) = (static_engine(cfg.clone()), dynamic_engine(cfg));
-    let reqs = gotestwaf("localhost:8080");
+    let reqs = rampart_testkit::gotestwaf_requests(".", "localhost:8080");
     assert!(reqs.len() > 700);
     let mut blocked = 0;
     for (pid, raw) in &reqs {
@@ -302,7 +245,7 @@ fn a_node_with_only_dynamic_plugins_gives_the_static_nodes_verdicts() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let stat = node(up, &[]);
     let dynamic = node(up, &args);
-    let reqs = gotestwaf(&stat.addr.to_string());
+    let reqs = rampart_testkit::gotestwaf_requests(".", &stat.addr.to_string());
     let mut differ = Vec::new();
     let mut blocked = 0;
     for (pid, raw) in &reqs {

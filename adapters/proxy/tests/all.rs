@@ -6,74 +6,9 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use support::*;
-
-fn shared() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    std::env::var_os("RAMPART_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or(p)
-}
-
-/// The raw requests wafbench.py builds for the GoTestWAF corpus.
-fn gotestwaf_requests(test_set: &str, hostport: &str) -> Vec<(String, Vec<u8>)> {
-    let sh = shared();
-    let out = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/gotestwaf_requests.py"
-        ))
-        .arg(sh.join("bench"))
-        .arg(sh.join("corpus/gotestwaf/testcases"))
-        .arg(test_set)
-        .arg(hostport)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "generator failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let raw = base64_decode(v["raw"].as_str().unwrap());
-            (v["pid"].as_str().unwrap().to_string(), raw)
-        })
-        .collect()
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        _ => 63,
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= u32::from(val(c)) << (18 - 6 * i);
-        }
-        out.push((n >> 16) as u8);
-        if chunk.len() > 2 {
-            out.push((n >> 8) as u8);
-        }
-        if chunk.len() > 3 {
-            out.push(n as u8);
-        }
-    }
-    out
-}
 
 const ADDED: [&str; 3] = ["x-forwarded-for", "x-forwarded-proto", "x-request-id"];
 const HOP: [&str; 2] = ["connection", "keep-alive"];
@@ -84,7 +19,7 @@ const HOP: [&str; 2] = ["connection", "keep-alive"];
 async fn replay_identical(mode: &str, test_set: &str) -> usize {
     let up = Upstream::start(None).await;
     let node = start_node(config(up.addr, mode)).await;
-    let reqs = gotestwaf_requests(test_set, &node.addr.to_string());
+    let reqs = rampart_testkit::gotestwaf_requests(test_set, &node.addr.to_string());
     assert!(!reqs.is_empty());
     let mut failures = Vec::new();
     for (pid, raw) in &reqs {

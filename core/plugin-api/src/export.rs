@@ -162,20 +162,22 @@ fn write_error(err: *const RErrorSink, msg: &str) {
     (sink.write)(sink.host, RStr::new(msg.as_bytes()));
 }
 
-extern "C" fn create<D: Decoder + Default>(
+/// Builds an instance with its configuration and hands it to the host.
+fn create_with<P: Default>(
     config: *const RKeyValue,
     config_len: usize,
     out: *mut *mut c_void,
     err: *const RErrorSink,
+    configure: fn(&mut P, &PluginConfig) -> Result<(), crate::PluginError>,
 ) -> u32 {
     let r = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: host contract.
         let cfg = unsafe { read_config(config, config_len) };
-        let mut d = D::default();
-        match d.configure(&cfg) {
+        let mut p = P::default();
+        match configure(&mut p, &cfg) {
             Ok(()) => {
                 // SAFETY: `out` is valid for one write.
-                unsafe { *out = Box::into_raw(Box::new(d)).cast() };
+                unsafe { *out = Box::into_raw(Box::new(p)).cast() };
                 STATUS_OK
             }
             Err(e) => {
@@ -187,29 +189,22 @@ extern "C" fn create<D: Decoder + Default>(
     r.unwrap_or(STATUS_PANIC)
 }
 
+extern "C" fn create<D: Decoder + Default>(
+    config: *const RKeyValue,
+    config_len: usize,
+    out: *mut *mut c_void,
+    err: *const RErrorSink,
+) -> u32 {
+    create_with::<D>(config, config_len, out, err, D::configure)
+}
+
 extern "C" fn create_detector<T: Detector + Default>(
     config: *const RKeyValue,
     config_len: usize,
     out: *mut *mut c_void,
     err: *const RErrorSink,
 ) -> u32 {
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: host contract.
-        let cfg = unsafe { read_config(config, config_len) };
-        let mut t = T::default();
-        match t.configure(&cfg) {
-            Ok(()) => {
-                // SAFETY: `out` is valid for one write.
-                unsafe { *out = Box::into_raw(Box::new(t)).cast() };
-                STATUS_OK
-            }
-            Err(e) => {
-                write_error(err, &e.0);
-                STATUS_ERROR
-            }
-        }
-    }));
-    r.unwrap_or(STATUS_PANIC)
+    create_with::<T>(config, config_len, out, err, T::configure)
 }
 
 extern "C" fn destroy<P>(instance: *mut c_void) {

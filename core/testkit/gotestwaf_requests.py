@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """Prints the raw requests wafbench.py would send for a GoTestWAF test set,
-one JSON object per line: {"pid": ..., "raw": base64}. Used by the proxy's
+one JSON object per line: {"pid": ..., "raw": hex}. Used by the proxy's
 tests to replay the corpus byte for byte. Usage:
     gotestwaf_requests.py WAFBENCH_DIR CORPUS_DIR TEST_SET_REGEX HOST:PORT
 """
 import argparse
-import base64
 import json
 import sys
 
@@ -20,4 +19,4 @@ args = argparse.Namespace(
 target = wafbench.Target("http://%s/" % hostport)
 for p in wafbench.load_gotestwaf(corpus, target, args):
     if p.raw:
-        print(json.dumps({"pid": p.pid, "raw": base64.b64encode(p.raw).decode()}))
+        print(json.dumps({"pid": p.pid, "raw": p.raw.hex()}))
