@@ -19,7 +19,7 @@ use rampart_core::{Action, Class, Engine, EngineConfig, PluginFailure, Policy, R
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The built-in plugin crates, in the order the binary registers them.
-const BUILTIN: [&str; 8] = [
+const BUILTIN: [&str; 13] = [
     "rampart-decode-url",
     "rampart-decode-http",
     "rampart-decode-multipart",
@@ -28,6 +28,11 @@ const BUILTIN: [&str; 8] = [
     "rampart-decode-graphql",
     "rampart-decode-layers",
     "rampart-detect-scanner",
+    "rampart-detect-protocol",
+    "rampart-detect-xss",
+    "rampart-detect-injections",
+    "rampart-detect-sqli",
+    "rampart-detect-files",
 ];
 
 fn cargo() -> Command {

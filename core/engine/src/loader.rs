@@ -688,17 +688,77 @@ impl Detector for DynDetector {
         let Some(inspect) = self.e.vt.inspect else {
             return;
         };
-        let key = ctx.tree.key(ctx.tree.node(ctx.point).seg);
-        let rctx = RDetectCtx {
-            source: source_code(ctx.source),
-            key: RStr::opt(key),
-            endpoint: RStr::new(ctx.endpoint),
-            content_type: RStr::opt(ctx.content_type),
+        VIEW.with(|cache| {
+            let mut cache = match cache.try_borrow_mut() {
+                Ok(c) => c,
+                Err(_) => return,
+            };
+            let (generation, nodes) = &mut *cache;
+            if *generation != ctx.tree.generation() || nodes.len() != ctx.tree.len() {
+                view_of(ctx.tree, nodes);
+                *generation = ctx.tree.generation();
+            }
+            let view = RTreeView {
+                generation: *generation,
+                nodes: nodes.as_ptr(),
+                len: nodes.len(),
+            };
+            let rctx = RDetectCtx {
+                tree: &view,
+                point: ctx.point.0,
+                endpoint: RStr::new(ctx.endpoint),
+                content_type: RStr::opt(ctx.content_type),
+            };
+            self.call(inspect, value, &rctx, ctx.point, out);
+        });
+    }
+}
+
+thread_local! {
+    /// The view of the tree being inspected on this thread, by generation:
+    /// built once per request, then shared by every dynamic detector call.
+    static VIEW: std::cell::RefCell<(u64, Vec<RNode>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// The ABI view of a tree. Its strings point into the tree, which the
+/// detect phase does not change; the generation check keeps a stale view
+/// from ever being used for another tree.
+fn view_of(tree: &rampart_plugin_api::Tree, nodes: &mut Vec<RNode>) {
+    use rampart_plugin_api::{NodeKind, Seg};
+    nodes.clear();
+    for id in tree.ids() {
+        let n = tree.node(id);
+        let (seg, number, name) = match n.seg {
+            Seg::Root => (SEG_ROOT, 0, RStr::NONE),
+            Seg::Source(s) => (SEG_SOURCE, source_code(Some(s)), RStr::NONE),
+            Seg::Key { .. } => (SEG_KEY, 0, RStr::new(tree.key(n.seg).unwrap_or_default())),
+            Seg::Index(i) => (SEG_INDEX, i, RStr::NONE),
+            Seg::Layer(l) => (SEG_LAYER, 0, RStr::new(l.as_bytes())),
         };
+        nodes.push(RNode {
+            parent: n.parent().map_or(u32::MAX, |p| p.0),
+            leaf: u8::from(n.kind == NodeKind::Leaf),
+            seg,
+            number,
+            name,
+            value: RStr::new(tree.value(id)),
+        });
+    }
+}
+
+impl DynDetector {
+    fn call(
+        &self,
+        inspect: extern "C" fn(*mut c_void, RStr, *const RDetectCtx, *const RFindingSink) -> u32,
+        value: &[u8],
+        rctx: &RDetectCtx,
+        point: NodeId,
+        out: &mut Vec<Finding>,
+    ) {
         let mut host = FindingHost {
             out,
             len: value.len() as u32,
-            point: ctx.point,
+            point,
             origin: self.e.info.name,
             malformed: None,
         };
@@ -706,12 +766,12 @@ impl Detector for DynDetector {
             host: (&mut host as *mut FindingHost<'_>).cast(),
             push: host_push,
         };
-        let status = inspect(self.inst.ptr, RStr::new(value), &rctx, &sink);
+        let status = inspect(self.inst.ptr, RStr::new(value), rctx, &sink);
         let name = self.e.info.name;
         if let Some(why) = host.malformed {
             out.push(
                 Finding::new(
-                    ctx.point,
+                    point,
                     Class::PluginError,
                     "plugin.malformed-data",
                     100,
@@ -723,7 +783,7 @@ impl Detector for DynDetector {
         if status != STATUS_OK {
             out.push(
                 Finding::new(
-                    ctx.point,
+                    point,
                     Class::PluginError,
                     "plugin.panic",
                     100,

@@ -150,13 +150,48 @@ pub struct RDecodeSink {
     pub fail: extern "C" fn(host: *mut c_void, rule: RStr, message: RStr, offset: u64),
 }
 
+/// Segment kinds of an [`RNode`].
+pub const SEG_ROOT: u8 = 0;
+pub const SEG_SOURCE: u8 = 1;
+pub const SEG_KEY: u8 = 2;
+pub const SEG_INDEX: u8 = 3;
+pub const SEG_LAYER: u8 = 4;
+
+/// One point of the request-point tree, as a detector sees it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RNode {
+    /// The parent's position in the node array (`u32::MAX` for the root).
+    pub parent: u32,
+    /// 1 for a leaf (inspected), 0 for a container.
+    pub leaf: u8,
+    /// One of the `SEG_*` kinds.
+    pub seg: u8,
+    /// The source code for `SEG_SOURCE`, the index for `SEG_INDEX`.
+    pub number: u32,
+    /// The key for `SEG_KEY`, the layer name for `SEG_LAYER`.
+    pub name: RStr,
+    pub value: RStr,
+}
+
+/// The whole request-point tree of the request being inspected, read-only.
+/// `generation` identifies the tree's contents: equal generations mean an
+/// identical tree, so a plugin may cache what it builds from the view.
+#[repr(C)]
+#[derive(Debug)]
+pub struct RTreeView {
+    pub generation: u64,
+    pub nodes: *const RNode,
+    pub len: usize,
+}
+
 /// What a detector is told about the value it inspects.
 #[repr(C)]
 #[derive(Debug)]
 pub struct RDetectCtx {
-    pub source: u32,
-    /// The point's own key (a parameter or header name), absent for others.
-    pub key: RStr,
+    pub tree: *const RTreeView,
+    /// The inspected point's position in the tree view.
+    pub point: u32,
     pub endpoint: RStr,
     pub content_type: RStr,
 }

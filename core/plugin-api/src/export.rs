@@ -394,8 +394,71 @@ fn decode_into<D: Decoder>(
 }
 
 thread_local! {
-    static DETECT_SCRATCH: RefCell<(Tree, Vec<rampart_types::Finding>)> =
-        RefCell::new((Tree::new(), Vec::new()));
+    /// The plugin's copy of the host's tree (by generation) and a findings
+    /// buffer, reused across calls on this thread.
+    static DETECT_SCRATCH: RefCell<(u64, Tree, Vec<rampart_types::Finding>)> =
+        RefCell::new((0, Tree::new(), Vec::new()));
+}
+
+/// Layer names as `&'static str` (few and fixed in practice; bounded).
+fn intern_layer(name: &[u8]) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let Ok(name) = std::str::from_utf8(name) else {
+        return "layer";
+    };
+    let Ok(mut set) = NAMES.get_or_init(|| Mutex::new(HashSet::new())).lock() else {
+        return "layer";
+    };
+    if let Some(&n) = set.get(name) {
+        return n;
+    }
+    if set.len() >= 256 || name.len() > 64 {
+        return "layer";
+    }
+    let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    set.insert(n);
+    n
+}
+
+/// Rebuilds the host's tree from its view, node for node (same ids).
+///
+/// # Safety
+/// `view` must describe `len` valid nodes whose strings are valid for the
+/// call.
+unsafe fn rebuild(tree: &mut Tree, view: &RTreeView) {
+    tree.clear();
+    if view.nodes.is_null() {
+        return;
+    }
+    // SAFETY: the caller guarantees the array.
+    let nodes = unsafe { std::slice::from_raw_parts(view.nodes, view.len) };
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        let parent = if (n.parent as usize) < i {
+            NodeId(n.parent)
+        } else {
+            NodeId::ROOT
+        };
+        // SAFETY: the node's strings are valid for the call.
+        let (name, value) = unsafe { (bytes(n.name), bytes(n.value)) };
+        let v = tree.push_bytes(value);
+        let seg = match n.seg {
+            SEG_SOURCE => Seg::Source(source_from_code(n.number).unwrap_or(Source::Body)),
+            SEG_KEY => {
+                let (start, end) = tree.push_bytes(name);
+                Seg::Key { start, end }
+            }
+            SEG_LAYER => Seg::Layer(intern_layer(name)),
+            _ => Seg::Index(n.number),
+        };
+        let kind = if n.leaf != 0 {
+            NodeKind::Leaf
+        } else {
+            NodeKind::Container
+        };
+        tree.push_node(parent, seg, kind, v);
+    }
 }
 
 extern "C" fn inspect<T: Detector>(
@@ -409,36 +472,28 @@ extern "C" fn inspect<T: Detector>(
         let (t, value, ctx, sink) =
             unsafe { (&*instance.cast::<T>(), bytes(value), &*ctx, &*sink) };
         // SAFETY: the strings of the context are valid for the call.
-        let (key, endpoint, ctype) =
-            unsafe { (bytes(ctx.key), bytes(ctx.endpoint), bytes(ctx.content_type)) };
-        let key = (!ctx.key.is_none()).then_some(key);
+        let (endpoint, ctype) = unsafe { (bytes(ctx.endpoint), bytes(ctx.content_type)) };
         let ctype = (!ctx.content_type.is_none()).then_some(ctype);
-        let run = |tree: &mut Tree, out: &mut Vec<rampart_types::Finding>| {
-            tree.clear();
+        if ctx.tree.is_null() {
+            return STATUS_ERROR;
+        }
+        // SAFETY: a non-null view is valid for the call.
+        let view = unsafe { &*ctx.tree };
+        let run = |generation: &mut u64, tree: &mut Tree, out: &mut Vec<rampart_types::Finding>| {
+            if *generation != view.generation || tree.len() != view.len {
+                // SAFETY: host contract on the view.
+                unsafe { rebuild(tree, view) };
+                *generation = view.generation;
+            }
             out.clear();
-            let source = source_from_code(ctx.source).unwrap_or(Source::Body);
-            let s = tree.push_node(
-                NodeId::ROOT,
-                Seg::Source(source),
-                NodeKind::Container,
-                (0, 0),
-            );
-            let v = tree.push_bytes(value);
-            let point = match key {
-                Some(k) => {
-                    let (ks, ke) = tree.push_bytes(k);
-                    tree.push_node(s, Seg::Key { start: ks, end: ke }, NodeKind::Leaf, v)
-                }
-                None => {
-                    tree.set_value(s, v);
-                    tree.set_kind(s, NodeKind::Leaf);
-                    s
-                }
-            };
+            let point = NodeId(ctx.point);
+            if point.index() >= tree.len() {
+                return STATUS_ERROR;
+            }
             let dctx = DetectCtx {
                 tree,
                 point,
-                source: source_from_code(ctx.source),
+                source: tree.source_of(point),
                 endpoint,
                 content_type: ctype,
             };
@@ -454,15 +509,15 @@ extern "C" fn inspect<T: Detector>(
                     RStr::new(f.message.as_bytes()),
                 );
             }
+            STATUS_OK
         };
         DETECT_SCRATCH.with(|s| match s.try_borrow_mut() {
             Ok(mut s) => {
-                let (tree, out) = &mut *s;
-                run(tree, out)
+                let (generation, tree, out) = &mut *s;
+                run(generation, tree, out)
             }
-            Err(_) => run(&mut Tree::new(), &mut Vec::new()),
-        });
-        STATUS_OK
+            Err(_) => run(&mut 0, &mut Tree::new(), &mut Vec::new()),
+        })
     }))
     .unwrap_or(STATUS_PANIC)
 }

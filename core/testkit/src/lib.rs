@@ -52,7 +52,7 @@ pub fn gotestwaf_requests(test_set: &str, hostport: &str) -> Vec<(String, Vec<u8
 
 fn hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2)

@@ -116,10 +116,25 @@ impl Node {
 }
 
 /// The request-point tree of one request.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Tree {
     nodes: Vec<Node>,
     buf: Vec<u8>,
+    generation: u64,
+}
+
+/// Source of tree generations: unique in the process.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Clone for Tree {
+    /// A copy is a different tree: it gets its own generation.
+    fn clone(&self) -> Tree {
+        Tree {
+            nodes: self.nodes.clone(),
+            buf: self.buf.clone(),
+            generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
 }
 
 impl Default for Tree {
@@ -134,6 +149,7 @@ impl Tree {
         let mut t = Tree {
             nodes: Vec::with_capacity(32),
             buf: Vec::with_capacity(1024),
+            generation: 0,
         };
         t.clear();
         t
@@ -141,6 +157,7 @@ impl Tree {
 
     /// Removes everything but the root, keeping the allocations.
     pub fn clear(&mut self) {
+        self.generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.nodes.clear();
         self.buf.clear();
         self.nodes.push(Node {
@@ -154,6 +171,13 @@ impl Tree {
             value_start: 0,
             value_end: 0,
         });
+    }
+
+    /// An id unique in the process for this tree's current contents since
+    /// the last [`Tree::clear`] (nodes are only appended in between): lets a
+    /// cache of a tree's view be reused across calls about one request.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Number of nodes, the root included.

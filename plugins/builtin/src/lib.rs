@@ -32,6 +32,16 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     rampart_decode_layers::register(reg)?;
     #[cfg(feature = "scanner")]
     rampart_detect_scanner::register(reg)?;
+    #[cfg(feature = "detect-protocol")]
+    rampart_detect_protocol::register(reg)?;
+    #[cfg(feature = "detect-xss")]
+    rampart_detect_xss::register(reg)?;
+    #[cfg(feature = "detect-injections")]
+    rampart_detect_injections::register(reg)?;
+    #[cfg(feature = "detect-sqli")]
+    rampart_detect_sqli::register(reg)?;
+    #[cfg(feature = "detect-files")]
+    rampart_detect_files::register(reg)?;
     let _ = &reg;
     Ok(())
 }

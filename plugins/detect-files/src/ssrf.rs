@@ -1,0 +1,339 @@
+//! Server-side request forgery: URLs and host values that make the server
+//! contact itself, its network or its cloud's metadata service, or speak
+//! another protocol.
+//!
+//! Every URL of the value (see [`crate::url`]) is taken apart; each host a
+//! parser might contact (the host after the last `@`, a host-like
+//! userinfo, the host after an `@` that follows a `#`, `?`, `\` or `&`)
+//! is classified by [`crate::host`]. A whole value without a scheme is
+//! read as `host[:port][/path]`; UNC paths (`\\host\share`) and
+//! protocol-relative URLs (`//host/path`) as URLs.
+//!
+//! Rules (score):
+//! - `ssrf.metadata`: a cloud metadata endpoint (`169.254.169.254` in
+//!   every spelling, `169.254.170.2`, `fd00:ec2::254`, `100.100.100.200`,
+//!   `192.0.0.192`, `metadata.google.internal`...): 90 in a URL, 80 as a
+//!   bare host, 60 anywhere in a value.
+//! - `ssrf.internal`: loopback, private, link-local, unique-local,
+//!   reserved and unspecified addresses and internal names (`localhost`,
+//!   `*.localhost`, `*.internal`, `*.local`, `*.svc.cluster.local`,
+//!   Docker and Kubernetes host names, `localtest.me`, `lvh.me`, wildcard
+//!   DNS names carrying an internal address): 60 in a URL, 80 when the
+//!   address is disguised (`127.1`, `0x7f000001`, `[::ffff:7f00:1]`,
+//!   `①②⑦.⓪.⓪.①`), 30 in a URL inside prose. As a bare host: loopback,
+//!   reserved and internal names 50 with a port or a path, 40 in a
+//!   URL-like parameter (`url`, `host`, `server`, `webhook`...), 30
+//!   otherwise (20 for a lone `localhost`); private addresses 40 with
+//!   both, 30 with either, 20 alone. A URL to an internal address in a
+//!   redirect parameter (`redirect_uri`, `next`, `return`) scores 30: the
+//!   browser follows it, the server does not fetch it.
+//! - `ssrf.obfuscated-host`: a public host written to slip past filters
+//!   (dotless decimal, hex, octal, circled or full-width characters,
+//!   backslash-split): 50.
+//! - `ssrf.parser-confusion`: parsers would not agree on the host (several
+//!   `@`, `#@`, `\@`, `:...@host` in the first path segment): 50.
+//! - `ssrf.userinfo`: a userinfo that looks like a host name
+//!   (`http://trusted.com@evil.net/`): 50.
+//! - `ssrf.scheme`: a scheme that smuggles another protocol: `gopher`,
+//!   `dict`, `tftp`, `jar`, `netdoc`, `local_file` (70), `file` (50),
+//!   `ldap` (40).
+//!
+//! Headers that carry the client's or the server's own address (`Host`,
+//! `Origin`, `Referer`, `X-Forwarded-*`, `Forwarded`, `X-Real-IP`...)
+//! name internal hosts in development and behind proxies: there only
+//! metadata endpoints and protocol-smuggling schemes count.
+
+use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
+
+use crate::context::{Place, ADDRESS_HEADERS, REDIRECT_WORDS, URL_WORDS};
+use crate::host::{classify, parse_v4, parse_v6, Kind};
+use crate::norm::{is_prose, trim};
+use crate::url::{authority, bare, each_url, Port, Url};
+use crate::{Best, CAP};
+
+const NAME: &str = "ssrf";
+
+/// Tokens of a value looked at for a metadata address.
+const MAX_TOKENS: usize = 4096;
+
+/// The server-side-request-forgery detector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SsrfDetector;
+
+impl Detector for SsrfDetector {
+    fn info(&self) -> PluginInfo {
+        PluginInfo {
+            name: NAME,
+            version: env!("CARGO_PKG_VERSION"),
+            description: "server-side request forgery: internal and metadata addresses in every \
+                          spelling, URL parser confusion, protocol-smuggling schemes",
+        }
+    }
+
+    fn classes(&self) -> &'static [Class] {
+        &[Class::Ssrf]
+    }
+
+    fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>) {
+        let place = Place::of(ctx);
+        if place.raw_uri {
+            return; // read again, decoded, in the path and the query
+        }
+        let v = &value[..value.len().min(CAP)];
+        let mut best = Best::new(Class::Ssrf, NAME);
+        let cx = Cx {
+            address: place.header_is(ADDRESS_HEADERS),
+            url_key: place.name_has(URL_WORDS),
+            redirect: place.name_has(REDIRECT_WORDS),
+        };
+        scan(v, &cx, true, &mut best);
+        if let Some(k) = place.own_key {
+            let mut kb = Best::new(Class::Ssrf, NAME);
+            scan(&k[..k.len().min(CAP)], &cx, false, &mut kb);
+            best.merge_key(&kb);
+        }
+        best.emit(ctx, place.layer, out);
+    }
+}
+
+struct Cx {
+    /// A header that names the client's or the server's own address.
+    address: bool,
+    /// The parameter's name says it takes a URL or a host.
+    url_key: bool,
+    /// The parameter's name says the browser is sent there.
+    redirect: bool,
+}
+
+fn scan(v: &[u8], cx: &Cx, is_value: bool, best: &mut Best) {
+    let mut prose = None;
+    let mut urls = 0;
+    each_url(v, |u| {
+        urls += 1;
+        let p = *prose.get_or_insert_with(|| is_prose(v, 4096));
+        judge_url(v, u, cx, p, best);
+        true
+    });
+    let (t0, tv) = trim(v);
+    if urls == 0 && is_value {
+        let unc = tv.starts_with(b"\\\\") && tv.get(2).is_some_and(|&b| b != b'\\');
+        let relative = tv.starts_with(b"//") && tv.get(2).is_some_and(|&b| b != b'/');
+        if unc || relative {
+            // `\\host\share` and protocol-relative `//host/path`.
+            let auth = authority(tv, 2);
+            let info = classify(auth.host.text());
+            let odd = auth.host.odd || info.odd_form;
+            let span = (t0 + auth.host.start, t0 + auth.host.end);
+            host_kind(info.kind, true, if odd { 80 } else { 60 }, span, cx, best);
+        } else if tv.iter().any(|&b| matches!(b, b'.' | b':' | b'[' | b'/'))
+            || cx.url_key
+            || tv == b"localhost"
+        {
+            // A host has a dot, a port, brackets or a path, unless it is a
+            // single internal label.
+            if let Some(b) = bare(tv, t0) {
+                judge_bare(&b, cx, best);
+            }
+        }
+    }
+    if best.max() < 60 {
+        metadata_tokens(v, best);
+    }
+}
+
+fn judge_url(v: &[u8], u: &Url, cx: &Cx, prose: bool, best: &mut Best) {
+    let span = (u.start, u.end);
+    let scheme = u.scheme();
+    let smuggle = match scheme {
+        b"gopher" | b"dict" | b"tftp" | b"jar" | b"netdoc" | b"local_file" => 70,
+        b"file" if u.slashes >= 1 && (!u.host.is_empty() || u.path.1 > u.path.0) => {
+            if prose {
+                30
+            } else {
+                50
+            }
+        }
+        b"ldap" | b"ldaps" | b"ldapi" => 40,
+        _ => 0,
+    };
+    best.add(
+        "ssrf.scheme",
+        smuggle,
+        span,
+        "URL scheme that smuggles another protocol or reads local files",
+    );
+    for h in std::iter::once(u.host).chain(u.alt_hosts(v)) {
+        if h.is_empty() {
+            continue;
+        }
+        let info = classify(h.text());
+        let odd = h.odd || info.odd_form;
+        let hspan = (h.start, h.end.max(h.start));
+        match info.kind {
+            Kind::Public => {
+                if odd && (info.ip || h.odd) {
+                    best.add(
+                        "ssrf.obfuscated-host",
+                        50,
+                        hspan,
+                        "host written in a disguised form to slip past filters",
+                    );
+                }
+            }
+            kind => {
+                // A redirect to an internal address is followed by the
+                // browser (OAuth `redirect_uri=http://localhost:3000/cb`
+                // in development), not fetched by the server.
+                let base = if prose || cx.redirect { 30 } else { 60 };
+                let score = if odd && !prose { 80 } else { base };
+                host_kind(kind, true, score, hspan, cx, best);
+            }
+        }
+    }
+    if u.confusion {
+        best.add(
+            "ssrf.parser-confusion",
+            50,
+            span,
+            "URL written so that parsers disagree on its host",
+        );
+    }
+    if u.user_hostlike {
+        best.add(
+            "ssrf.userinfo",
+            if prose { 30 } else { 50 },
+            span,
+            "URL userinfo disguised as a host name",
+        );
+    }
+}
+
+/// Reports an internal or metadata host.
+fn host_kind(kind: Kind, in_url: bool, score: u8, span: (usize, usize), cx: &Cx, best: &mut Best) {
+    match kind {
+        Kind::Public => {}
+        Kind::Metadata => best.add(
+            "ssrf.metadata",
+            if in_url { 90 } else { 80 },
+            span,
+            "cloud metadata endpoint",
+        ),
+        _ if cx.address => {}
+        _ => best.add(
+            "ssrf.internal",
+            score,
+            span,
+            "URL to an internal, loopback or reserved address",
+        ),
+    }
+}
+
+fn judge_bare(b: &crate::url::Bare, cx: &Cx, best: &mut Best) {
+    let t = b.host.text();
+    let info = classify(t);
+    let hostish = b.path || b.port == Port::Num;
+    let span = (b.host.start, b.host.end);
+    if info.ip {
+        // Only plain spellings: `123/456`, `1.5` and `2130706433` are
+        // numbers, not hosts.
+        if !plain_ip(b) {
+            return;
+        }
+    } else if info.kind == Kind::Public {
+        return;
+    } else if !t.contains(&b'.') && !hostish && !cx.url_key {
+        // A single word (`localhost`, `kubernetes`, `metadata`) alone.
+        if t == b"localhost" && !cx.address {
+            best.add("ssrf.internal", 20, span, "the word localhost as a value");
+        }
+        return;
+    }
+    let score = match info.kind {
+        Kind::Public => 0,
+        Kind::Metadata => 80,
+        // Private addresses are configured by hand (`10.0.0.5:8080` in an
+        // admin form); alone they never block.
+        Kind::Private => match (hostish, cx.url_key) {
+            (true, true) => 40,
+            (true, false) | (false, true) => 30,
+            (false, false) => 20,
+        },
+        _ => match (hostish, cx.url_key) {
+            (true, _) => 50,
+            (false, true) => 40,
+            (false, false) => 30,
+        },
+    };
+    if info.kind == Kind::Metadata {
+        best.add("ssrf.metadata", score, span, "cloud metadata endpoint");
+    } else if !cx.address {
+        best.add(
+            "ssrf.internal",
+            score,
+            span,
+            "host value naming an internal, loopback or reserved address",
+        );
+    }
+}
+
+/// An IP literal written as a host is: four decimal parts, or IPv6 in
+/// brackets or with `::`.
+fn plain_ip(b: &crate::url::Bare) -> bool {
+    let t = b.host.text();
+    if t.contains(&b':') {
+        b.host.bracket || (t.len() >= 3 && parse_v6(t).is_some())
+    } else {
+        parse_v4(t).is_some_and(|(_, canonical)| canonical)
+    }
+}
+
+/// A metadata address anywhere in the value (prose, markup, commands).
+fn metadata_tokens(v: &[u8], best: &mut Best) {
+    let sep = |b: &u8| {
+        crate::norm::is_space(*b)
+            || matches!(
+                *b,
+                b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b',' | b';' | b'=' | b'&' | b'`' | b'|'
+            )
+    };
+    let mut off = 0;
+    for (n, tok) in v.split(sep).enumerate() {
+        let start = off;
+        off += tok.len() + 1;
+        if n >= MAX_TOKENS {
+            break;
+        }
+        if tok.len() < 7 || tok.len() > 300 {
+            continue;
+        }
+        let first = tok[0];
+        if !(first.is_ascii_digit()
+            || first == b'['
+            || first == b'm'
+            || first == b'M'
+            || first == b'i')
+        {
+            continue;
+        }
+        if let Some(b) = bare(tok, start) {
+            let t = b.host.text();
+            let info = classify(t);
+            // A plainly written address or a dotted name: numbers (order
+            // ids) and the word "metadata" are not hosts.
+            let plain = if info.ip {
+                plain_ip(&b)
+            } else {
+                t.contains(&b'.')
+            };
+            if info.kind == Kind::Metadata && plain {
+                best.add(
+                    "ssrf.metadata",
+                    60,
+                    (b.host.start, b.host.end),
+                    "cloud metadata address",
+                );
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Fuzzes the XpathDetector: any value at any of the places of `common`
+//! must leave the detector's invariants intact.
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use rampart_detect_injections::XpathDetector;
+
+fuzz_target!(|data: &[u8]| common::run(&XpathDetector, data));

@@ -1,0 +1,12 @@
+//! Tests of the injection detectors: per-class tables (`testdata/*.json`),
+//! the benign set (`testdata/benign.txt`), the public corpora and hostile
+//! inputs.
+
+// Table and corpus loaders report malformed data by panicking.
+#![allow(clippy::panic)]
+
+mod corpus;
+mod hostile;
+mod speed;
+mod support;
+mod tables;

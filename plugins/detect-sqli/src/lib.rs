@@ -1,0 +1,375 @@
+//! SQL injection, found by reading values as SQL.
+//!
+//! [`SqliDetector`] (plugin `sqli`, class [`Class::Sqli`]) works the way
+//! libinjection does, without regular expressions: a SQL lexer turns the
+//! value into tokens (module `lex`, covering MySQL, PostgreSQL, MSSQL,
+//! Oracle and SQLite), a word table classifies keywords and functions
+//! (module `words`), and a lenient reader of token sequences (module
+//! `parse`) decides whether they have the shape of an injection.
+//!
+//! **Contexts.** An application puts a value somewhere in its query: as a
+//! number or a name (`WHERE id = 1`), inside parentheses, after a single
+//! quote (`WHERE name = '..'`), after a double quote. The value is lexed
+//! once per context that can apply: as it is; as if it followed a `'`
+//! (when it holds one) or a `"` (when it holds one), so that the string
+//! the application opened ends at the value's first quote and what follows
+//! is read as SQL; and, when it holds `\'`, after a `'` in standard SQL
+//! strings where a backslash escapes nothing (PostgreSQL, MSSQL, SQLite).
+//! Reading "as it is" covers a value after a number (a value that starts
+//! with `or 1=1`, `union` or `)` is read as continuing an operand) and
+//! inside parentheses (closing `)` the application opened are accepted, and
+//! `(` left open at the end). Each context's token sequence is scored; the
+//! best context counts.
+//!
+//! **Scores.** A value scores 50 or more only when its tokens are clearly
+//! SQL that breaks out of a literal or forms a query:
+//!
+//! | rule | what | score |
+//! |---|---|---|
+//! | `sqli.union` | UNION (ALL) SELECT with a select list (`-1 union` cut at the end: 50) | 50-100 |
+//! | `sqli.stacked` | `; DROP TABLE`, `; EXEC xp_..`, `; DECLARE @`, `; SHUTDOWN`, `; WAITFOR` ... | 40-100 |
+//! | `sqli.time` | sleep(N), benchmark(N,x), pg_sleep(N), WAITFOR DELAY, dbms_lock.sleep | 25-100 |
+//! | `sqli.error` | extractvalue, updatexml, convert/cast of a subquery, exp(~(..)) | 40-100 |
+//! | `sqli.exec` | load_file, xp_cmdshell, openrowset, pg_read_file, COPY .. PROGRAM | 60-100 |
+//! | `sqli.outfile` | INTO OUTFILE / DUMPFILE | 70-100 |
+//! | `sqli.tautology` | `' or 1=1--`, `1 and 2>1`, `' or 'a'='a` after a breakout | 30-80 |
+//! | `sqli.json` | the same with JSON functions or operators (`->>`, `@>`, json_extract) | 30-80 |
+//! | `sqli.subquery` | `(SELECT .. FROM ..)` | 15-100 |
+//! | `sqli.query` | a whole statement: `SELECT .. FROM .. WHERE` | 7-90 |
+//! | `sqli.probe` | ORDER BY N / GROUP BY N / HAVING / PROCEDURE ANALYSE after a breakout | 20-85 |
+//! | `sqli.breakout` | `admin'--`, `aa'!='1`, `1--`: a literal closed, SQL to the end | 40-60 |
+//! | `sqli.function` | blind-extraction functions (ascii, substring, version, CASE WHEN ..) | 20-100 |
+//! | `sqli.schema` | information_schema, sysobjects, pg_catalog, sqlite_master .. | 40-55 |
+//!
+//! Weak shapes (tautologies, probes, breakouts, function sums) count only
+//! when the whole value reads as the rest of a query; strong constructs
+//! count wherever they are, and 10 to 20 more when the whole value reads.
+//! Inline comments, irregular case of keywords (10) and MySQL executable
+//! comments (15) add to a score of 30 or more. Prose guards: English
+//! determiners are not table names (`select one from the list`), comments
+//! that read as words do not end a query (`1 or 2 -- whichever is fine`),
+//! quoted words in double quotes are prose (`"LIKE" STAMP`).
+//!
+//! **Findings.** The strongest rule of the best context (if it reaches
+//! 20), and, when it blocks, the other specific constructs at 50 or more
+//! (UNION, stacked, time, error, exec, outfile): at most three, one per
+//! rule. Spans cover the construct.
+//!
+//! **Caps.** A value is read in windows of 8 KiB overlapping by 512 bytes,
+//! over its first 64 KiB, plus its last 8 KiB when it is longer (padding
+//! before a payload is a known evasion): at most about 80 KiB read per
+//! value. At most 8192 tokens per window and context, 48 levels of
+//! nesting, and a parsing step budget of 16 per token: cost is linear in
+//! the value. Values made only of letters, digits and `_ . @ -` without
+//! `--` are skipped.
+
+mod lex;
+mod parse;
+mod words;
+
+use std::cell::RefCell;
+
+use rampart_plugin_api::{
+    Class, DetectCtx, Detector, Finding, Origin, PluginInfo, Registry, RegistryError, Span,
+};
+
+pub use parse::Rule;
+
+use lex::Stream;
+use parse::{Ctx, Ends, Ev, Parser};
+
+const NAME: &str = "sqli";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_contexts() {
+        for (k, (_, _, name)) in CONTEXTS.into_iter().enumerate() {
+            for r in parse::RULES {
+                let m = r.message(k);
+                assert!(m.starts_with("SQL injection: "), "{m}");
+                assert!(m.ends_with(&format!("({name})")), "{m}");
+                assert!(m.contains(r.what()));
+            }
+        }
+    }
+}
+
+/// Values are read in windows of this length (a value up to it is read
+/// whole).
+pub const WINDOW: usize = 8 * 1024;
+/// Consecutive windows overlap by this much, so that a construct up to this
+/// long lies whole in one of them.
+pub const OVERLAP: usize = 512;
+/// Windows cover at most this much of the head of a value; a longer value
+/// also gets a window over its last [`WINDOW`] bytes (padding before a
+/// payload is a known evasion).
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Most findings per value.
+pub const MAX_FINDINGS: usize = 3;
+
+/// The SQL injection detector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliDetector;
+
+impl Detector for SqliDetector {
+    fn info(&self) -> PluginInfo {
+        PluginInfo {
+            name: NAME,
+            version: env!("CARGO_PKG_VERSION"),
+            description: "SQL injection: a SQL lexer and a reader of token sequences, \
+                          per quoting context (no regular expressions)",
+        }
+    }
+
+    fn classes(&self) -> &'static [Class] {
+        &[Class::Sqli]
+    }
+
+    fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>) {
+        let Some(a) = analyze(value) else {
+            return;
+        };
+        for (rule, score, start, end) in a.reports() {
+            let msg = rule.message(a.ctx);
+            out.push(
+                Finding::new(ctx.point, Class::Sqli, rule.name(), score, msg)
+                    .with_span(Span::new(start, end))
+                    .with_origin(NAME),
+            );
+        }
+    }
+}
+
+/// Registers the detector of this crate.
+pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
+    reg.add_detector(SqliDetector, Origin::Builtin)
+}
+
+/// The outcome of reading one value.
+#[derive(Debug, Clone, Copy)]
+pub struct Analysis {
+    ev: Ev,
+    /// The context of the best reading: `as is`, `after '`, `after "` or
+    /// `after ', no backslash escapes`.
+    pub context: &'static str,
+    /// Its index in the detector's contexts.
+    ctx: usize,
+}
+
+impl Analysis {
+    /// The highest score of any rule.
+    pub fn score(&self) -> u8 {
+        self.ev.best()
+    }
+
+    /// What the detector reports: `(rule, score, span start, span end)`.
+    ///
+    /// The strongest rule (if it scores 20 or more), then, when it blocks,
+    /// the other specific constructs that also score 50 or more (UNION,
+    /// stacked statement, time, error, exec, outfile), at most
+    /// [`MAX_FINDINGS`] in all. Rules that describe the same tokens more
+    /// loosely (tautology, breakout, function, subquery ...) ride along
+    /// only as the strongest.
+    pub fn reports(&self) -> impl Iterator<Item = (Rule, u8, usize, usize)> + '_ {
+        let mut list: [(Rule, u8, usize, usize); parse::RULES.len()] =
+            [(Rule::Union, 0, 0, 0); parse::RULES.len()];
+        let mut n = 0;
+        for r in parse::RULES {
+            let h = self.ev.get(r);
+            if h.score >= 20 {
+                list[n] = (r, h.score, h.start as usize, h.end as usize);
+                n += 1;
+            }
+        }
+        // Stable: equal scores keep the order of RULES.
+        list[..n].sort_by_key(|f| std::cmp::Reverse(f.1));
+        let mut keep = n.min(1);
+        if list[0].1 >= 50 {
+            for k in 1..n {
+                if keep >= MAX_FINDINGS {
+                    break;
+                }
+                if list[k].1 >= 50 && list[k].0.specific() {
+                    list.swap(keep, k);
+                    keep += 1;
+                }
+            }
+        }
+        list.into_iter().take(keep)
+    }
+}
+
+/// A cheap test: a value made only of letters, digits and `_ . @ -`
+/// (no `--`) cannot hold SQL syntax.
+fn plain(value: &[u8]) -> bool {
+    let mut prev = 0u8;
+    for &c in value {
+        let ok = c.is_ascii_alphanumeric()
+            || c == b'_'
+            || c == b'.'
+            || c == b'@'
+            || (c == b'-' && prev != b'-');
+        if !ok {
+            return false;
+        }
+        prev = c;
+    }
+    true
+}
+
+thread_local! {
+    static STREAM: RefCell<Stream> = RefCell::new(Stream::default());
+}
+
+/// Reads `value` in every context; `None` when nothing scored 20.
+pub fn analyze(value: &[u8]) -> Option<Analysis> {
+    if value.is_empty() || plain(value) {
+        return None;
+    }
+    STREAM.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => analyze_with(value, &mut s),
+        Err(_) => analyze_with(value, &mut Stream::default()),
+    })
+}
+
+fn analyze_with(value: &[u8], s: &mut Stream) -> Option<Analysis> {
+    let mut best: Option<Analysis> = None;
+    let len = value.len();
+    let mut from = 0;
+    loop {
+        let to = (from + WINDOW).min(len);
+        window(&value[from..to], from, s, &mut best);
+        if to >= len {
+            break;
+        }
+        if to >= MAX_HEAD {
+            let tail = len - WINDOW;
+            window(&value[tail..], tail, s, &mut best);
+            break;
+        }
+        from = to - OVERLAP;
+    }
+    best.filter(|a| a.score() >= 20)
+}
+
+/// The contexts: the quote the application opened before the value, whether
+/// its strings take backslash escapes, and the name in messages. The
+/// last reads `\'` as a backslash and a closing quote (standard SQL strings:
+/// PostgreSQL, MSSQL, SQLite), tried only when the value holds `\'`.
+const CONTEXTS: [(Option<u8>, bool, &str); 4] = [
+    (None, true, "as is"),
+    (Some(b'\''), true, "after '"),
+    (Some(b'"'), true, "after \""),
+    (Some(b'\''), false, "after ', no backslash escapes"),
+];
+
+fn window(w: &[u8], offset: usize, s: &mut Stream, best: &mut Option<Analysis>) {
+    let has_single = w.contains(&b'\'');
+    let has_double = w.contains(&b'"');
+    let escaped = has_single && w.windows(2).any(|p| p == b"\\'");
+    for (k, (quote, esc, name)) in CONTEXTS.into_iter().enumerate() {
+        let applies = match (quote, esc) {
+            (None, _) => true,
+            (Some(b'\''), true) => has_single,
+            (Some(b'\''), false) => escaped,
+            _ => has_double,
+        };
+        if !applies || !lex::lex_with(w, quote, esc, s) || !s.signal {
+            continue;
+        }
+        let ctx = if quote.is_some() {
+            Ctx::Quote
+        } else {
+            Ctx::Bare
+        };
+        let mut p = Parser::new(&s.toks, w);
+        let ends = Ends {
+            comment: s.end_comment,
+            plain: s.end_plain,
+            kind: s.end_kind,
+            empty: s.end_empty,
+            prose: s.end_prose,
+        };
+        // A stream read whole by the anchored pass has had its constructs
+        // parsed already; the scan looks for them in streams that do not.
+        if !p.anchored(ctx, ends) {
+            p.scan();
+        }
+        let mut ev = p.ev;
+        let bonus = if ev.best() >= 30 { p.obfuscation() } else { 0 };
+        if bonus > 0 {
+            for h in ev.hits.iter_mut() {
+                if h.score >= 30 {
+                    h.score = h.score.saturating_add(bonus).min(100);
+                }
+            }
+        }
+        if offset > 0 {
+            for h in ev.hits.iter_mut() {
+                h.start = h.start.saturating_add(offset as u32);
+                h.end = h.end.saturating_add(offset as u32);
+            }
+        }
+        if best.as_ref().is_none_or(|b| ev.best() > b.score()) {
+            *best = Some(Analysis {
+                ev,
+                context: name,
+                ctx: k,
+            });
+        }
+    }
+}
+
+/// A description of how `value` is read: the tokens and the evidence of
+/// each context (for tests and debugging; not a stable format).
+#[doc(hidden)]
+pub fn explain(value: &[u8]) -> String {
+    let mut out = String::new();
+    let mut s = Stream::default();
+    for (quote, esc, name) in CONTEXTS {
+        if !lex::lex_with(value, quote, esc, &mut s) {
+            continue;
+        }
+        let ctx = if quote.is_some() {
+            Ctx::Quote
+        } else {
+            Ctx::Bare
+        };
+        let mut p = Parser::new(&s.toks, value);
+        let ends = Ends {
+            comment: s.end_comment,
+            plain: s.end_plain,
+            kind: s.end_kind,
+            empty: s.end_empty,
+            prose: s.end_prose,
+        };
+        let ok = p.anchored(ctx, ends);
+        p.scan();
+        out.push_str(&format!(
+            "[{name}] anchored={ok} end_comment={}\n ",
+            s.end_comment
+        ));
+        for t in &s.toks {
+            let text = String::from_utf8_lossy(&value[t.start as usize..t.end as usize]);
+            out.push_str(&format!(" {:?}:{}", t.k, text));
+        }
+        out.push('\n');
+        for r in parse::RULES {
+            let h = p.ev.get(r);
+            if h.score > 0 {
+                out.push_str(&format!("  {} {}\n", r.name(), h.score));
+            }
+        }
+    }
+    out
+}
+
+// Loadable as a shared library: `cargo build -p rampart-detect-sqli --features plugin-export`.
+#[cfg(feature = "plugin-export")]
+rampart_plugin_api::declare_plugin! {
+    decoders: [],
+    detectors: [SqliDetector],
+}
