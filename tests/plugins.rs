@@ -19,7 +19,7 @@ use rampart_core::{Action, Class, Engine, EngineConfig, PluginFailure, Policy, R
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The built-in plugin crates, in the order the binary registers them.
-const BUILTIN: [&str; 13] = [
+const BUILTIN: [&str; 14] = [
     "rampart-decode-url",
     "rampart-decode-http",
     "rampart-decode-multipart",
@@ -33,6 +33,7 @@ const BUILTIN: [&str; 13] = [
     "rampart-detect-injections",
     "rampart-detect-sqli",
     "rampart-detect-files",
+    "rampart-detect-rce",
 ];
 
 fn cargo() -> Command {

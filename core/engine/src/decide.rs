@@ -5,8 +5,9 @@ use rampart_types::{Action, Class, Finding, Mode, Tree, Verdict};
 use crate::config::{EngineConfig, LimitAction, PluginFailure};
 
 /// The policy, in order:
-/// 1. an attack class whose summed score reaches its threshold decides
-///    (the highest-scoring such class);
+/// 1. an attack class whose score reaches its threshold decides (the
+///    highest-scoring such class); a class's score is the sum, over its
+///    distinct rules, of each rule's strongest finding;
 /// 2. otherwise an exhausted budget decides if `limits.action = block`;
 /// 3. otherwise a plugin failure decides if `on_plugin_error = closed`;
 /// 4. otherwise summed anomalies decide if `anomaly_threshold` is set and
@@ -37,11 +38,25 @@ pub(crate) fn decide(cfg: &EngineConfig, tree: &Tree, findings: &[Finding]) -> V
 }
 
 fn deciding<'f>(cfg: &EngineConfig, findings: &'f [Finding]) -> Option<(Class, u32, &'f Finding)> {
+    // A class's score is the sum over its distinct rules of each rule's
+    // strongest finding: the same evidence seen through several views of
+    // one value (the raw value and its decoded layer, a parameter and the
+    // whole query string) counts once, different evidence adds up.
+    let mut best: Vec<(Class, &str, u8)> = Vec::with_capacity(findings.len().min(64));
+    for f in findings {
+        match best
+            .iter_mut()
+            .find(|(c, r, _)| *c == f.class && *r == f.rule.as_ref())
+        {
+            Some(b) => b.2 = b.2.max(f.score),
+            None => best.push((f.class, f.rule.as_ref(), f.score)),
+        }
+    }
     let mut sums = [0u32; 128];
     let slot = |c: Class| (c.code() as usize) & 127;
-    for f in findings {
-        let s = &mut sums[slot(f.class)];
-        *s = s.saturating_add(u32::from(f.score));
+    for &(c, _, score) in &best {
+        let s = &mut sums[slot(c)];
+        *s = s.saturating_add(u32::from(score));
     }
     let top_of = |c: Class| {
         findings

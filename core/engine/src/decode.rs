@@ -75,11 +75,10 @@ impl Builder<'_> {
         }
 
         if let Some(q) = req.query() {
-            let query = self.source(ins, Source::Query, NodeKind::Container, q)?;
+            // A leaf: the form decoder makes its value the decoded query.
+            let query = self.source(ins, Source::Query, NodeKind::Leaf, q)?;
             if let Some(d) = wk.form {
                 self.apply_into(ins, query, d, q, How::Declared, None)?;
-            } else {
-                ins.tree.set_kind(query, NodeKind::Leaf);
             }
         }
 
@@ -305,12 +304,10 @@ impl Builder<'_> {
         let kept = self.settle(ins, layer, slot.name, res, how, Some(cp));
         match kept {
             Ok(()) if ins.tree.len() > cp.0 .0 => {
-                // The layer is a leaf if it carries a value and no members.
-                let has_members = ins
-                    .tree
-                    .children(layer)
-                    .any(|c| !matches!(ins.tree.node(c).seg, Seg::Layer(_)));
-                if has_members || ins.tree.node(layer).value_len() == 0 {
+                // The layer is inspected when the decoder gave it a value (a
+                // transform's output, a form's whole decoded string), and is
+                // a container otherwise.
+                if ins.tree.node(layer).value_len() == 0 {
                     ins.tree.set_kind(layer, NodeKind::Container);
                 }
                 Ok(Some(layer))
@@ -445,6 +442,13 @@ impl Builder<'_> {
             if matches!(node.seg, Seg::Source(Source::Method | Source::Uri)) {
                 continue;
             }
+            // A value already taken apart into members (the query, a form,
+            // a path) is not taken apart as a form again; other layers
+            // (entities, escapes) still apply to it whole.
+            let structured = ins
+                .tree
+                .children(id)
+                .any(|c| !matches!(ins.tree.node(c).seg, Seg::Layer(_)));
             // A hint declared for this node by its parent document.
             while hint_cursor < ins.state.hints.len() && ins.state.hints[hint_cursor].0 < id {
                 hint_cursor += 1;
@@ -481,6 +485,9 @@ impl Builder<'_> {
             for k in 0..self.engine.sniffers.len() {
                 let d = self.engine.sniffers[k];
                 let slot = &self.engine.decoders[d];
+                if structured && slot.name == "form" {
+                    continue;
+                }
                 let v = ins.tree.value(id);
                 let sniffed =
                     catch_unwind(AssertUnwindSafe(|| slot.decoder.sniff(v))).unwrap_or(false);

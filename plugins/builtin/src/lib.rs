@@ -42,6 +42,8 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     rampart_detect_sqli::register(reg)?;
     #[cfg(feature = "detect-files")]
     rampart_detect_files::register(reg)?;
+    #[cfg(feature = "detect-rce")]
+    rampart_detect_rce::register(reg)?;
     let _ = &reg;
     Ok(())
 }

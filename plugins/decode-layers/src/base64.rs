@@ -170,5 +170,5 @@ pub(crate) fn looks_like_base64(value: &[u8]) -> bool {
     if (std && url) || !upper || !lower {
         return false;
     }
-    digit || std || padded || rises * 4 >= body.len()
+    digit || std || padded || rises >= 2 || rises * 4 >= body.len()
 }

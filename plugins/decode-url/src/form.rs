@@ -7,6 +7,8 @@ use crate::flags::flag_report;
 
 /// `key=value&...` pairs: query strings and urlencoded form bodies.
 ///
+/// The root point's value is the whole string, percent-decoded, so that
+/// it is inspected as well as each pair.
 /// Keys and values are percent-decoded with `+` as a space. Repeated keys
 /// give sibling points. Bracketed keys build structure: `a[]=1&a[]=2`
 /// gives `a[0]`, `a[1]`; `a[b][c]=1` gives `a.b.c`.
@@ -73,6 +75,16 @@ impl Decoder for FormDecoder {
         out: &mut Emitter<'_>,
     ) -> Result<(), DecodeError> {
         let root = out.root();
+        // The whole string, decoded, is the root's value: detectors see a
+        // payload split across pairs by a raw `&` the way the application's
+        // raw-query readers do.
+        if input.len() > out.bytes_left() {
+            return Err(DecodeError::Exhausted(LimitKind::Bytes));
+        }
+        let mark = out.mark();
+        percent_decode(input, true, out.buf());
+        let whole = out.span_from(mark)?;
+        out.set_root_value(whole);
         let mut made: Vec<Made> = Vec::new();
         for pair in input.split(|&b| b == b'&') {
             if pair.is_empty() {

@@ -38,7 +38,6 @@ const ORDINARY: &[&[u8]] = &[
     b"my-product-name",
     b"My-Product-Name",
     b"user_name_2",
-    b"getElementById",
     b"JavaScript",
     b"camelCaseVariableName",
     b"The quick brown fox jumps over the lazy dog.",
@@ -186,4 +185,35 @@ fn registration_order_and_names() {
         assert!(d.media_types().is_empty());
     }
     assert!(register(&mut reg).is_err(), "registering twice is refused");
+}
+
+/// camelCase identifiers with several humps look like short base64 (the
+/// sniff tries them, so that `DQpRVUlUDQo` is decoded), but their decoded
+/// bytes are not text: the speculative decoding rejects them and no layer
+/// is left behind.
+#[test]
+fn camel_case_identifiers_are_tried_but_not_decoded() {
+    use rampart_plugin_api::testing::run;
+    use rampart_plugin_api::Limits;
+    for v in [
+        &b"getElementById"[..],
+        b"addEventListener",
+        b"XMLHttpRequest",
+    ] {
+        let o = run(&Base64Decoder, v, None, false, Limits::default());
+        assert_eq!(
+            o.error_name().as_deref(),
+            Some("not-this-format"),
+            "{}",
+            String::from_utf8_lossy(v)
+        );
+    }
+    let o = run(
+        &Base64Decoder,
+        b"DQpRVUlUDQo",
+        None,
+        false,
+        Limits::default(),
+    );
+    assert_eq!(o.tree.value(o.layer), b"\r\nQUIT\r\n");
 }
