@@ -16,11 +16,22 @@ fn main() {
         .header("Accept-Language", "en-US,en;q=0.7")
         .header("Cookie", "session=3f2a9c1e8b7d4a6f; theme=dark; consent=yes");
     let run = |disabled: Vec<String>| {
-        let e = Engine::new(&reg, EngineConfig { disabled, ..EngineConfig::default() }).unwrap();
+        let e = Engine::new(
+            &reg,
+            EngineConfig {
+                disabled,
+                ..EngineConfig::default()
+            },
+        )
+        .unwrap();
         let mut ins = rampart_core::Inspection::new();
-        for _ in 0..200 { e.inspect_into(&req, &mut ins); }
+        for _ in 0..200 {
+            e.inspect_into(&req, &mut ins);
+        }
         let t = Instant::now();
-        for _ in 0..2000 { e.inspect_into(&req, &mut ins); }
+        for _ in 0..2000 {
+            e.inspect_into(&req, &mut ins);
+        }
         t.elapsed().as_secs_f64() / 2000.0 * 1e6
     };
     let all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
