@@ -224,3 +224,73 @@ pub fn check_table(decoder: &dyn Decoder, path: impl AsRef<Path>) {
         failures.join("\n")
     );
 }
+
+/// A tree holding one leaf at `path` (syntax of `spec/request-points.md`:
+/// `query.q`, `header["user-agent"]`, `body:json.a[0]`) with `value`, every
+/// step above it a container; returns the tree and the leaf. For detector
+/// tests. Panics on a path it cannot read.
+#[allow(clippy::panic)]
+pub fn point_tree(path: &str, value: &[u8]) -> (Tree, NodeId) {
+    let mut tree = Tree::new();
+    let b = path.as_bytes();
+    let mut i = b
+        .iter()
+        .position(|c| !c.is_ascii_lowercase())
+        .unwrap_or(b.len());
+    let source = Source::parse(&path[..i]).unwrap_or_else(|| panic!("bad source in {path}"));
+    let mut node = tree.push_node(
+        NodeId::ROOT,
+        Seg::Source(source),
+        NodeKind::Container,
+        (0, 0),
+    );
+    let name_end = |s: usize| {
+        s + b[s..]
+            .iter()
+            .position(|c| b".:[".contains(c))
+            .unwrap_or(b.len() - s)
+    };
+    while i < b.len() {
+        let seg = match b[i] {
+            b'.' => {
+                let s = i + 1;
+                i = name_end(s);
+                let (start, end) = tree.push_bytes(&b[s..i]);
+                Seg::Key { start, end }
+            }
+            b'[' if b.get(i + 1) == Some(&b'"') => {
+                let s = i + 2;
+                let e = s + b[s..]
+                    .iter()
+                    .position(|&c| c == b'"')
+                    .unwrap_or_else(|| panic!("no closing quote in {path}"));
+                i = e + 2;
+                let (start, end) = tree.push_bytes(&b[s..e]);
+                Seg::Key { start, end }
+            }
+            b'[' => {
+                let e = i + b[i..]
+                    .iter()
+                    .position(|&c| c == b']')
+                    .unwrap_or_else(|| panic!("no closing bracket in {path}"));
+                let n = path[i + 1..e]
+                    .parse()
+                    .unwrap_or_else(|_| panic!("bad index in {path}"));
+                i = e + 1;
+                Seg::Index(n)
+            }
+            b':' => {
+                let s = i + 1;
+                i = name_end(s);
+                // Test helper: a layer name lives for the rest of the test run.
+                Seg::Layer(Box::leak(path[s..i].to_string().into_boxed_str()))
+            }
+            _ => panic!("bad path {path}"),
+        };
+        node = tree.push_node(node, seg, NodeKind::Container, (0, 0));
+    }
+    let span = tree.push_bytes(value);
+    tree.set_value(node, span);
+    tree.set_kind(node, NodeKind::Leaf);
+    (tree, node)
+}

@@ -13,85 +13,11 @@ use std::time::{Duration, Instant};
 
 use rampart_detect_sqli::{analyze, register, SqliDetector, MAX_FINDINGS};
 use rampart_plugin_api::testing::load_table;
-use rampart_plugin_api::types::{NodeKind, Seg, Source};
+use rampart_plugin_api::testing::point_tree as build;
+use rampart_plugin_api::types::Source;
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, NodeId, Registry, Tree};
 
 const BLOCK: u8 = 50;
-
-/// A tree holding one leaf at `path` with `value`; returns the leaf.
-fn build(path: &str, value: &[u8]) -> (Tree, NodeId) {
-    let mut tree = Tree::new();
-    let b = path.as_bytes();
-    let mut i = b
-        .iter()
-        .position(|c| !c.is_ascii_lowercase())
-        .unwrap_or(b.len());
-    let source = Source::parse(&path[..i]).unwrap_or_else(|| panic!("bad source in {path}"));
-    let mut node = tree.push_node(
-        NodeId::ROOT,
-        Seg::Source(source),
-        NodeKind::Container,
-        (0, 0),
-    );
-    while i < b.len() {
-        let seg = match b[i] {
-            b'.' => {
-                let s = i + 1;
-                i = s + b[s..]
-                    .iter()
-                    .position(|c| b".:[".contains(c))
-                    .unwrap_or(b.len() - s);
-                key(&mut tree, &b[s..i])
-            }
-            b'[' if b.get(i + 1) == Some(&b'"') => {
-                let s = i + 2;
-                let e = s + b[s..]
-                    .iter()
-                    .position(|&c| c == b'"')
-                    .expect("closing quote");
-                i = e + 2;
-                key(&mut tree, &b[s..e])
-            }
-            b'[' => {
-                let e = i + b[i..]
-                    .iter()
-                    .position(|&c| c == b']')
-                    .expect("closing bracket");
-                let n = path[i + 1..e].parse().expect("index");
-                i = e + 1;
-                Seg::Index(n)
-            }
-            b':' => {
-                let s = i + 1;
-                i = s + b[s..]
-                    .iter()
-                    .position(|c| b".:[".contains(c))
-                    .unwrap_or(b.len() - s);
-                Seg::Layer(layer(&path[s..i]))
-            }
-            _ => panic!("bad path {path}"),
-        };
-        node = tree.push_node(node, seg, NodeKind::Container, (0, 0));
-    }
-    let span = tree.push_bytes(value);
-    tree.set_value(node, span);
-    tree.set_kind(node, NodeKind::Leaf);
-    (tree, node)
-}
-
-fn key(tree: &mut Tree, name: &[u8]) -> Seg {
-    let (start, end) = tree.push_bytes(name);
-    Seg::Key { start, end }
-}
-
-fn layer(name: &str) -> &'static str {
-    match name {
-        "json" => "json",
-        "base64" => "base64",
-        "form" => "form",
-        other => panic!("unknown layer {other}"),
-    }
-}
 
 fn inspect_at(tree: &Tree, point: NodeId, value: &[u8]) -> Vec<Finding> {
     let ctx = DetectCtx {
