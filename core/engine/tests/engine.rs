@@ -73,3 +73,33 @@ fn config_validation_reports_every_problem() {
 mod hostile;
 #[path = "engine/plugins.rs"]
 mod plugins;
+
+#[test]
+fn graphql_introspection_is_reported_once_and_blocks_by_default() {
+    let e = engine(Mode::Block);
+    let post = |q: &str| {
+        let body = serde_json::json!({ "query": q }).to_string();
+        Request::new("POST", "/graphql")
+            .header("Content-Type", "application/json")
+            .body(body)
+    };
+    let ins = e.inspect(&post(
+        "query IntrospectionQuery { __schema { queryType { name } types { name kind } } }",
+    ));
+    let hits: Vec<_> = ins
+        .findings
+        .iter()
+        .filter(|f| f.rule == "scanner.graphql-introspection")
+        .collect();
+    assert_eq!(hits.len(), 1, "{:?}", ins.findings);
+    assert_eq!(ins.verdict.action, Action::Block);
+    assert_eq!(
+        ins.verdict.rule.as_deref(),
+        Some("scanner.graphql-introspection")
+    );
+    // Ordinary queries, including __typename, pass.
+    let ins = e.inspect(&post(
+        "{ product(id: 3) { __typename name reviews { rating } } }",
+    ));
+    assert_eq!(ins.verdict.action, Action::Allow, "{:?}", ins.findings);
+}

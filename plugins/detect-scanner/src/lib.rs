@@ -93,7 +93,71 @@ impl Detector for ScannerDetector {
             }
             true
         });
+        if introspection(ctx) {
+            out.push(finding(
+                ctx,
+                "scanner.graphql-introspection",
+                INTROSPECTION_SCORE,
+                "GraphQL introspection query (__schema/__type): schema reconnaissance".to_string(),
+                0,
+                0,
+            ));
+        }
     }
+}
+
+/// Score of a GraphQL introspection query. Production APIs rarely serve
+/// introspection and scanners start with it; an API whose clients need it
+/// sets `policy.class_thresholds.scanner` above this.
+pub const INTROSPECTION_SCORE: u8 = 60;
+
+/// True when the point is the first leaf below a `__schema` or `__type`
+/// field of a decoded GraphQL document (so one query reports once).
+fn introspection(ctx: &DetectCtx<'_>) -> bool {
+    use rampart_plugin_api::{NodeKind, Seg};
+    let t = ctx.tree;
+    if ctx.point.index() >= t.len() {
+        return false;
+    }
+    // Find the introspection field among the ancestors, below a graphql layer.
+    let mut field = None;
+    let mut cur = t.node(ctx.point).parent();
+    let mut steps = 0;
+    while let Some(id) = cur {
+        steps += 1;
+        if steps > 256 {
+            return false;
+        }
+        let n = t.node(id);
+        match n.seg {
+            Seg::Key { .. } if matches!(t.key(n.seg), Some(b"__schema" | b"__type")) => {
+                field = Some(id)
+            }
+            Seg::Layer("graphql") => break,
+            Seg::Layer(_) | Seg::Source(_) | Seg::Root => return false,
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    let (Some(field), Some(_)) = (field, cur) else {
+        return false;
+    };
+    // Only the first leaf below that field reports.
+    !(field.0 + 1..ctx.point.0).any(|i| {
+        let id = rampart_plugin_api::NodeId(i);
+        t.node(id).kind == NodeKind::Leaf && {
+            let mut c = t.node(id).parent();
+            let mut hops = 0;
+            while let Some(p) = c {
+                if p == field || hops > 256 {
+                    break;
+                }
+                hops += 1;
+                c = t.node(p).parent();
+            }
+            c == Some(field)
+        }
+    })
 }
 
 /// Registers the detector of this crate.
