@@ -6,90 +6,10 @@
 //! scores in 1..=100, each rule once.
 #![no_main]
 
+mod common;
+
 use libfuzzer_sys::fuzz_target;
 use rampart_detect_files::SsrfDetector;
-use rampart_plugin_api::types::{NodeKind, Seg, Source};
-use rampart_plugin_api::{Class, DetectCtx, Detector, NodeId, Tree};
+use rampart_plugin_api::Class;
 
-const NAMES: [&[u8]; 8] = [
-    b"q",
-    b"file",
-    b"url",
-    b"@filename",
-    b"redirect_uri",
-    b"mosConfig_absolute_path",
-    b"../../etc/passwd",
-    b"http://127.0.0.1/",
-];
-
-fuzz_target!(|data: &[u8]| {
-    let (sel, value) = match data.split_first() {
-        Some((s, rest)) => (*s, rest),
-        None => (0, data),
-    };
-    let mut tree = Tree::new();
-    let mut node = match sel & 0x3 {
-        0 => tree.push_node(
-            NodeId::ROOT,
-            Seg::Source(Source::Path),
-            NodeKind::Container,
-            (0, 0),
-        ),
-        1 => {
-            let h = tree.push_node(
-                NodeId::ROOT,
-                Seg::Source(Source::Header),
-                NodeKind::Container,
-                (0, 0),
-            );
-            let (s, e) = tree.push_bytes(b"referer");
-            tree.push_node(
-                h,
-                Seg::Key { start: s, end: e },
-                NodeKind::Container,
-                (0, 0),
-            )
-        }
-        _ => {
-            let q = tree.push_node(
-                NodeId::ROOT,
-                Seg::Source(Source::Query),
-                NodeKind::Container,
-                (0, 0),
-            );
-            let (s, e) = tree.push_bytes(NAMES[usize::from(sel >> 2) % NAMES.len()]);
-            tree.push_node(
-                q,
-                Seg::Key { start: s, end: e },
-                NodeKind::Container,
-                (0, 0),
-            )
-        }
-    };
-    for _ in 0..(sel >> 5) & 0x3 {
-        node = tree.push_node(node, Seg::Layer("url"), NodeKind::Container, (0, 0));
-    }
-    let span = tree.push_bytes(value);
-    tree.set_value(node, span);
-    tree.set_kind(node, NodeKind::Leaf);
-    let ctx = DetectCtx {
-        tree: &tree,
-        point: node,
-        source: tree.source_of(node),
-        endpoint: b"/",
-        content_type: None,
-    };
-    let mut out = Vec::new();
-    SsrfDetector.inspect(tree.value(node), &ctx, &mut out);
-    for (i, f) in out.iter().enumerate() {
-        assert_eq!(f.point, node);
-        assert_eq!(f.class, Class::Ssrf);
-        assert!(f.rule.starts_with("ssrf."));
-        assert!(f.score >= 1 && f.score <= 100);
-        assert!(f.span.start <= f.span.end && f.span.end as usize <= value.len());
-        assert!(
-            out[..i].iter().all(|g| g.rule != f.rule),
-            "rule reported twice"
-        );
-    }
-});
+fuzz_target!(|data: &[u8]| common::check(&SsrfDetector, Class::Ssrf, "ssrf.", data));
