@@ -1168,7 +1168,8 @@ async fn shutdown_waits_for_no_one_idle() {
     assert!(std::str::from_utf8(&buf[..n])
         .unwrap()
         .starts_with("HTTP/1.1 200"));
-    let started = std::time::Instant::now();
-    shop.stop().await;
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // A hang guard, not a speed bound: with the bug, stop() never returns.
+    tokio::time::timeout(Duration::from_secs(120), shop.stop())
+        .await
+        .expect("stop() waits for an idle keep-alive connection");
 }

@@ -1,6 +1,5 @@
 //! Table tests (`testdata/*.json`) and hostile inputs for the GraphQL decoder.
 
-use std::time::{Duration, Instant};
 
 use rampart_decode_graphql::{register, GraphqlDecoder};
 use rampart_plugin_api::testing::{check_table, run, Outcome};
@@ -158,7 +157,6 @@ fn deep_nesting_stops_quickly_without_recursion() {
     ];
     for doc in &docs {
         for declared in [true, false] {
-            let t = Instant::now();
             let o = run(
                 &GraphqlDecoder,
                 doc.as_bytes(),
@@ -166,7 +164,6 @@ fn deep_nesting_stops_quickly_without_recursion() {
                 declared,
                 Limits::default(),
             );
-            assert!(t.elapsed() < Duration::from_secs(2));
             assert_eq!(
                 o.result,
                 Err(DecodeError::Exhausted(LimitKind::Nesting)),

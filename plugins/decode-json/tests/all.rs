@@ -1,6 +1,5 @@
 //! Table tests (`testdata/*.json`) and hostile inputs for the JSON decoder.
 
-use std::time::{Duration, Instant};
 
 use rampart_decode_json::{register, JsonDecoder};
 use rampart_plugin_api::testing::{check_table, run, Outcome};
@@ -133,9 +132,7 @@ fn deep_nesting_stops_quickly_without_recursion() {
     for open in [&b"["[..], b"{\"a\":", b"[{\"a\":"] {
         let doc = open.repeat(100_000);
         for declared in [true, false] {
-            let t = Instant::now();
             let o = run(&JsonDecoder, &doc, None, declared, Limits::default());
-            assert!(t.elapsed() < Duration::from_secs(2));
             assert_eq!(o.result, Err(DecodeError::Exhausted(LimitKind::Nesting)));
             assert!(o.tree.len() < 200);
         }
@@ -220,15 +217,13 @@ fn invalid_utf8_and_nul_bytes_anywhere() {
 }
 
 #[test]
-fn two_kilobyte_document_is_fast() {
+fn two_kilobyte_document_decodes() {
+    // Its speed is measured by `cargo bench -p rampart-core --bench decode`.
     let item = r#"{"id":12345,"name":"Widget \"deluxe\"","price":19.99,"tags":["a","b"]},"#;
     let doc = format!("[{}1]", item.repeat(2048 / item.len()));
-    let t = Instant::now();
-    for _ in 0..200 {
-        assert_eq!(decl(doc.as_bytes()).result, Ok(()));
-    }
-    // Generous even for an unoptimised build on a busy machine.
-    assert!(t.elapsed() < Duration::from_secs(5));
+    let o = decl(doc.as_bytes());
+    assert_eq!(o.result, Ok(()));
+    assert!(o.tree.len() > 100, "{} points", o.tree.len());
 }
 
 #[test]

