@@ -1,6 +1,5 @@
 //! Table tests (`testdata/*.json`) and hostile inputs for the GraphQL decoder.
 
-
 use rampart_decode_graphql::{register, GraphqlDecoder};
 use rampart_plugin_api::testing::{check_table, run, Outcome};
 use rampart_plugin_api::{DecodeError, Decoder, LimitKind, Limits, Registry};

@@ -6,7 +6,6 @@
 //! Rampart workspace this example lives in (`cargo build -p rampart`
 //! there). When it does not exist the tests print a notice and pass.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -111,7 +110,9 @@ fn inspect(bin: &Path, args: &[&str], request: &Path) -> Json {
 /// The values of every point with this path.
 fn values<'j>(ins: &'j Json, path: &str) -> Vec<&'j str> {
     ins["points"]
-        .as_array().map(Vec::as_slice).unwrap_or_default()
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
         .filter(|p| p["path"].as_str().unwrap_or_default() == path)
         .map(|p| p["value"].as_str().unwrap_or_default())
@@ -120,9 +121,14 @@ fn values<'j>(ins: &'j Json, path: &str) -> Vec<&'j str> {
 
 fn has_finding(ins: &Json, rule: &str, point: &str) -> bool {
     ins["findings"]
-        .as_array().map(Vec::as_slice).unwrap_or_default()
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
-        .any(|f| f["rule"].as_str().unwrap_or_default() == rule && f["point"].as_str().unwrap_or_default() == point)
+        .any(|f| {
+            f["rule"].as_str().unwrap_or_default() == rule
+                && f["point"].as_str().unwrap_or_default() == point
+        })
 }
 
 fn str8(s: &str) -> Vec<u8> {
@@ -168,11 +174,18 @@ fn the_node_decodes_a_msgpack_body_through_the_loaded_plugin() {
         assert_eq!(values(&ins, path), [want], "{path}");
     }
     assert!(
-        ins["findings"].as_array().map(Vec::as_slice).unwrap_or_default().is_empty(),
+        ins["findings"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .is_empty(),
         "{:?}",
         ins["findings"]
     );
-    assert_eq!(ins["verdict"]["action"].as_str().unwrap_or_default(), "allow");
+    assert_eq!(
+        ins["verdict"]["action"].as_str().unwrap_or_default(),
+        "allow"
+    );
 }
 
 #[test]
@@ -198,14 +211,19 @@ fn a_truncated_body_keeps_what_was_decoded_and_is_flagged() {
     assert_eq!(values(&ins, "body:msgpack.user.name"), ["alice"]);
     assert!(values(&ins, "body:msgpack.price").is_empty());
     let f = ins["findings"]
-        .as_array().map(Vec::as_slice).unwrap_or_default()
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
         .find(|f| f["rule"].as_str().unwrap_or_default() == "msgpack.malformed")
         .unwrap_or_else(|| panic!("no msgpack.malformed finding: {:?}", ins["findings"]));
     assert_eq!(f["class"].as_str().unwrap_or_default(), "anomaly");
     assert_eq!(f["origin"].as_str().unwrap_or_default(), "msgpack");
     assert!(
-        f["message"].as_str().unwrap_or_default().contains("truncated"),
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("truncated"),
         "{:?}",
         f["message"]
     );
@@ -224,5 +242,8 @@ fn deep_nesting_hits_the_node_budget_across_the_abi() {
         ins["findings"]
     );
     // An exhausted budget blocks under the default `limits.action`.
-    assert_eq!(ins["verdict"]["action"].as_str().unwrap_or_default(), "block");
+    assert_eq!(
+        ins["verdict"]["action"].as_str().unwrap_or_default(),
+        "block"
+    );
 }
