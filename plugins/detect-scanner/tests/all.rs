@@ -8,7 +8,6 @@
 // The path parser of the table runner reports a malformed table by panicking.
 #![allow(clippy::panic)]
 
-
 use rampart_detect_scanner::{register, ScannerDetector, OAST_SCORE, TOOL_SCORE};
 use rampart_plugin_api::testing::load_table;
 use rampart_plugin_api::testing::point_tree as build;
