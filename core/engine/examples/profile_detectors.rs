@@ -47,9 +47,18 @@ fn main() {
     let every = engine(Vec::new());
     let base: Vec<f64> = reqs.iter().map(|(_, r)| per_request_us(&none, r)).collect();
     println!("{:<18} {:>14} {:>14}", "", reqs[0].0, reqs[1].0);
-    println!("{:<18} {:>11.2} us {:>11.2} us", "decoding alone", base[0], base[1]);
-    let full: Vec<f64> = reqs.iter().map(|(_, r)| per_request_us(&every, r)).collect();
-    println!("{:<18} {:>11.2} us {:>11.2} us", "all detectors", full[0], full[1]);
+    println!(
+        "{:<18} {:>11.2} us {:>11.2} us",
+        "decoding alone", base[0], base[1]
+    );
+    let full: Vec<f64> = reqs
+        .iter()
+        .map(|(_, r)| per_request_us(&every, r))
+        .collect();
+    println!(
+        "{:<18} {:>11.2} us {:>11.2} us",
+        "all detectors", full[0], full[1]
+    );
     for n in &names {
         let e = engine(all.iter().filter(|x| x != n).cloned().collect());
         let t: Vec<f64> = reqs.iter().map(|(_, r)| per_request_us(&e, r)).collect();
