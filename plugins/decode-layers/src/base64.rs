@@ -62,6 +62,18 @@ impl Decoder for Base64Decoder {
             let lead = input.len() - input.trim_ascii_start().len();
             (input.trim_ascii(), lead)
         };
+        // Form decoding made every `+` of the base64 a space: read them back
+        // (one for one, so offsets are unchanged).
+        let unmangled;
+        let data = if !declared && spaces_for_plus(data) {
+            unmangled = data
+                .iter()
+                .map(|&b| if b == b' ' { b'+' } else { b })
+                .collect::<Vec<u8>>();
+            &unmangled[..]
+        } else {
+            data
+        };
         let mut sink = Sink::new(out);
         sink.reserve(data.len() / 4 * 3 + 3);
         let mut st = B64::default();
@@ -136,8 +148,28 @@ fn plausible(bytes: &[u8], cut: bool) -> bool {
 /// (a leading capital does not count), and some sign that this is not a
 /// word: a digit, `+`, `/` or padding, or else case changes as frequent as
 /// in random base64 (`HelloWorld` and `my-product-name` are words).
+///
+/// A value of a form (`application/x-www-form-urlencoded`, the query) had
+/// each `+` turned into a space: single spaces between base64 characters
+/// are read as `+` when nothing else in the value is out of the alphabet.
 pub(crate) fn looks_like_base64(value: &[u8]) -> bool {
     let v = value.trim_ascii();
+    base64_shape(v, false) || (spaces_for_plus(v) && base64_shape(v, true))
+}
+
+/// True when `v` holds single spaces, none at either end, and no other
+/// whitespace: what form decoding leaves of base64 with `+` in it.
+fn spaces_for_plus(v: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
+        return false;
+    };
+    if first == b' ' || last == b' ' || !v.contains(&b' ') {
+        return false;
+    }
+    !v.windows(2).any(|w| w == b"  ") && !v.iter().any(|&b| matches!(b, b'\t' | b'\n' | b'\r'))
+}
+
+fn base64_shape(v: &[u8], space_is_plus: bool) -> bool {
     if v.len() < 8 {
         return false;
     }
@@ -162,6 +194,7 @@ pub(crate) fn looks_like_base64(value: &[u8]) -> bool {
             b'a'..=b'z' => lower = true,
             b'0'..=b'9' => digit = true,
             b'+' | b'/' => std = true,
+            b' ' if space_is_plus => std = true,
             b'-' | b'_' => url = true,
             _ => return false,
         }
