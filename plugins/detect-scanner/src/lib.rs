@@ -93,7 +93,7 @@ impl Detector for ScannerDetector {
             }
             true
         });
-        if introspection(ctx) {
+        if introspection(ctx) || unparsed_introspection(value, ctx) {
             out.push(finding(
                 ctx,
                 "scanner.graphql-introspection",
@@ -161,6 +161,44 @@ fn introspection(ctx: &DetectCtx<'_>) -> bool {
 }
 
 /// Registers the detector of this crate.
+/// An introspection query the GraphQL decoder could not read (a malformed
+/// document still shows what it was after): the value of a `query` member or
+/// parameter, GraphQL-over-HTTP's transport, that was not decoded as GraphQL
+/// and names `__schema` or `__type` followed by a selection set or arguments.
+fn unparsed_introspection(value: &[u8], ctx: &DetectCtx<'_>) -> bool {
+    let t = ctx.tree;
+    if ctx.point.index() >= t.len() || t.key(t.node(ctx.point).seg) != Some(b"query") {
+        return false;
+    }
+    if t.children(ctx.point)
+        .any(|c| t.node(c).seg == Seg::Layer("graphql"))
+    {
+        return false;
+    }
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while let Some(off) = value
+        .get(i..)
+        .and_then(|r| r.windows(2).position(|w| w == b"__"))
+    {
+        let start = i + off;
+        let mut end = start;
+        while end < value.len() && word(value[end]) {
+            end += 1;
+        }
+        let name = &value[start..end];
+        let free = start == 0 || !word(value[start - 1]);
+        if free && matches!(name, b"__schema" | b"__type") {
+            let next = value[end..].iter().find(|b| !b.is_ascii_whitespace());
+            if matches!(next, Some(b'{' | b'(')) {
+                return true;
+            }
+        }
+        i = end.max(start + 2);
+    }
+    false
+}
+
 pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_detector(ScannerDetector, Origin::Builtin)
 }

@@ -6,7 +6,8 @@
 //! `1`, `7`, `2`, `stable`. A word that is the tail of a compound name
 //! (`python-httpx`, `OWASP_DirBuster`, `www.nikto`: a `-`, `_` or `.` with a
 //! word byte before it) is skipped; a word followed by such a joiner is
-//! kept (`DirBuster-1.0-RC1`, `OpenVAS-VT`, `w3af.org`).
+//! kept (`DirBuster-1.0-RC1`, `OpenVAS-VT`, `w3af.org`); a tail is looked
+//! up only for entries that are file-name extensions (`x.nasl`).
 //!
 //! Each word of at most [`MAX_KEY`] bytes is lower-cased into a stack
 //! buffer and looked up by binary search; an entry then checks the word's
@@ -26,6 +27,9 @@ pub(crate) enum Mode {
     /// The word followed by these words, one to three separator bytes
     /// between each (`Fuzz Faster U Fool`).
     Phrase(&'static [&'static [u8]]),
+    /// The word as the extension of a file name (`check_cve.nasl`): after a
+    /// `.` that follows a word, and not followed by one.
+    Extension,
 }
 
 /// One entry of the tool table.
@@ -49,7 +53,7 @@ const fn t(key: &'static [u8], rule: &'static str, name: &'static str, mode: Mod
     }
 }
 
-use Mode::{Phrase, Product, Versioned, Word};
+use Mode::{Extension, Phrase, Product, Versioned, Word};
 
 /// The tool table, sorted by key (checked at compile time below).
 pub(crate) const TOOLS: &[Tool] = &[
@@ -90,6 +94,12 @@ pub(crate) const TOOLS: &[Tool] = &[
     t(b"joomscan", "scanner.joomscan", "OWASP JoomScan", Word),
     t(b"masscan", "scanner.masscan", "masscan", Word),
     t(b"medusa", "scanner.medusa", "Medusa", Product),
+    t(
+        b"nasl",
+        "scanner.nessus",
+        "Nessus (a NASL plugin name)",
+        Extension,
+    ),
     t(b"nessus", "scanner.nessus", "Nessus", Word),
     t(b"netsparker", "scanner.netsparker", "Netsparker", Word),
     t(b"nikto", "scanner.nikto", "Nikto", Word),
@@ -192,15 +202,20 @@ pub(crate) fn scan(v: &[u8], mut hit: impl FnMut(&'static Tool, usize, usize) ->
             i += 1;
         }
         let end = i;
-        if end - start > MAX_KEY || is_compound_tail(v, start) {
+        if end - start > MAX_KEY {
             continue;
         }
+        let tail = is_compound_tail(v, start);
         let mut buf = [0u8; MAX_KEY];
         let word = &mut buf[..end - start];
         word.copy_from_slice(&v[start..end]);
         word.make_ascii_lowercase();
         let first = TOOLS.partition_point(|e| e.key < &*word);
         for tool in TOOLS[first..].iter().take_while(|e| e.key == &*word) {
+            // A compound's tail counts only as a file name's extension.
+            if tail != matches!(tool.mode, Extension) {
+                continue;
+            }
             if let Some(stop) = matches(tool.mode, v, start, end) {
                 if !hit(tool, start, stop) {
                     return;
@@ -224,6 +239,13 @@ fn matches(mode: Mode, v: &[u8], start: usize, end: usize) -> Option<usize> {
             (v.get(end) == Some(&b'/') && v[end + 1..].starts_with(prefix)).then_some(end)
         }
         Phrase(words) => phrase_end(v, end, words),
+        Extension => {
+            let dot = start.checked_sub(1).and_then(|i| v.get(i)) == Some(&b'.');
+            let more = v
+                .get(end)
+                .is_some_and(|&b| is_word(b) || matches!(b, b'.' | b'-' | b'_'));
+            (dot && !more).then_some(end)
+        }
     }
 }
 

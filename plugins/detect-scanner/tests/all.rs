@@ -8,7 +8,9 @@
 // The path parser of the table runner reports a malformed table by panicking.
 #![allow(clippy::panic)]
 
-use rampart_detect_scanner::{register, ScannerDetector, OAST_SCORE, TOOL_SCORE};
+use rampart_detect_scanner::{
+    register, ScannerDetector, INTROSPECTION_SCORE, OAST_SCORE, TOOL_SCORE,
+};
 use rampart_plugin_api::testing::load_table;
 use rampart_plugin_api::testing::point_tree as build;
 use rampart_plugin_api::types::{NodeKind, Seg, Source};
@@ -29,7 +31,7 @@ fn inspect_at(tree: &Tree, point: NodeId, value: &[u8]) -> Vec<Finding> {
         assert_eq!(f.class, Class::Scanner);
         assert!(f.rule.starts_with("scanner."), "{}", f.rule);
         assert!(f.span.start <= f.span.end && f.span.end as usize <= value.len());
-        assert!(f.score == TOOL_SCORE || f.score == OAST_SCORE);
+        assert!([TOOL_SCORE, OAST_SCORE, INTROSPECTION_SCORE].contains(&f.score));
         assert_eq!(f.origin, "scanner");
     }
     out
