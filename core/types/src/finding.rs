@@ -28,6 +28,12 @@ pub enum Class {
     Ssi = 18,
     Protocol = 19,
     Scanner = 20,
+    /// A request that plants a session identifier for a victim (a cookie
+    /// set from a parameter, a session id sent from another site).
+    SessionFixation = 21,
+    /// An upload whose file name would be executed or trusted by the server
+    /// (`shell.php`, `.htaccess`, `web.config`).
+    FileUpload = 22,
     /// Something odd about the encoding (invalid escape, overlong UTF-8,
     /// truncated document). Not an attack by itself; scored low.
     Anomaly = 100,
@@ -38,7 +44,7 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 23] = [
+    pub const ALL: [Class; 25] = [
         Class::Sqli,
         Class::Xss,
         Class::Cmdi,
@@ -59,6 +65,8 @@ impl Class {
         Class::Ssi,
         Class::Protocol,
         Class::Scanner,
+        Class::SessionFixation,
+        Class::FileUpload,
         Class::Anomaly,
         Class::Limit,
         Class::PluginError,
@@ -87,6 +95,8 @@ impl Class {
             Class::Ssi => "ssi",
             Class::Protocol => "protocol",
             Class::Scanner => "scanner",
+            Class::SessionFixation => "session-fixation",
+            Class::FileUpload => "file-upload",
             Class::Anomaly => "anomaly",
             Class::Limit => "limit-exceeded",
             Class::PluginError => "plugin-error",
