@@ -1,50 +1,93 @@
-//! Phase 2: every detector on every leaf.
+//! Phase 2: every detector on every leaf value, and on the names of the
+//! members of structured documents.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rampart_plugin_api::DetectCtx;
-use rampart_types::{Class, Finding, Request, Span};
+use rampart_types::{Class, Finding, NodeId, Request, Seg, Span, Tree};
 
 use crate::engine::Engine;
 use crate::inspection::Inspection;
+
+/// Names inspected per request at most (distinct names; a document with
+/// more keeps the first ones).
+const MAX_NAMES: usize = 1024;
 
 pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
     if engine.detectors.is_empty() {
         return;
     }
-    let endpoint = req.path();
-    let content_type = req.header_value("content-type");
+    let run = Run {
+        engine,
+        endpoint: req.path(),
+        content_type: req.header_value("content-type"),
+    };
     let mut out = Vec::new();
-    let leaves: Vec<_> = ins.tree.leaves().collect();
+    let tree = &ins.tree;
+    let leaves: Vec<_> = tree.leaves().collect();
     for id in leaves {
-        let value = ins.tree.value(id);
-        let ctx = DetectCtx {
-            tree: &ins.tree,
-            point: id,
-            source: ins.tree.source_of(id),
-            endpoint,
-            content_type,
+        run.point(tree, id, tree.value(id), false, &mut out, &mut ins.findings);
+    }
+    let mut seen: Vec<&[u8]> = Vec::new();
+    for id in tree.ids().skip(1) {
+        let Some(name) = inspected_name(tree, id) else {
+            continue;
         };
-        for slot in &engine.detectors {
+        if seen.contains(&name) {
+            continue;
+        }
+        if seen.len() == MAX_NAMES {
+            break;
+        }
+        seen.push(name);
+        run.point(tree, id, name, true, &mut out, &mut ins.findings);
+    }
+}
+
+struct Run<'e> {
+    engine: &'e Engine,
+    endpoint: &'e [u8],
+    content_type: Option<&'e [u8]>,
+}
+
+impl Run<'_> {
+    /// Every detector on `value`, the value or (`on_name`) the name of
+    /// point `id`.
+    fn point(
+        &self,
+        tree: &Tree,
+        id: NodeId,
+        value: &[u8],
+        on_name: bool,
+        out: &mut Vec<Finding>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let ctx = DetectCtx {
+            tree,
+            point: id,
+            source: tree.source_of(id),
+            endpoint: self.endpoint,
+            content_type: self.content_type,
+        };
+        for slot in &self.engine.detectors {
             out.clear();
-            let ran = catch_unwind(AssertUnwindSafe(|| {
-                slot.detector.inspect(value, &ctx, &mut out)
-            }));
+            let ran = catch_unwind(AssertUnwindSafe(|| slot.detector.inspect(value, &ctx, out)));
             match ran {
                 Ok(()) => {
                     for mut f in out.drain(..) {
                         // A detector reports about the value it was given.
                         f.point = id;
+                        f.on_name = on_name;
                         let len = value.len() as u32;
                         f.span = Span {
                             start: f.span.start.min(len),
                             end: f.span.end.min(len).max(f.span.start.min(len)),
                         };
                         f.origin = slot.name;
-                        ins.findings.push(f);
+                        findings.push(f);
                     }
                 }
-                Err(_) => ins.findings.push(
+                Err(_) => findings.push(
                     Finding::new(
                         id,
                         Class::PluginError,
@@ -57,4 +100,30 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
             }
         }
     }
+}
+
+/// The name of a member of a structured document (JSON, XML, GraphQL,
+/// multipart and plugin formats), which the sender chose as freely as the
+/// value: the key of a point whose nearest layer or source above is a
+/// decoded layer. Not the members of sources (header names, the query's
+/// and cookies' names, which the raw header and query string values hold),
+/// nor of the `form` layer (its value is the whole decoded string), nor,
+/// outside JSON, metadata members (`@attr`, `#text`, `?pi`, `!doctype`,
+/// `$var`) whose names the decoder wrote.
+pub(crate) fn inspected_name(tree: &Tree, id: NodeId) -> Option<&[u8]> {
+    let node = tree.node(id);
+    let name = tree.key(node.seg)?;
+    let mut up = node.parent();
+    while let Some(p) = up {
+        match tree.node(p).seg {
+            Seg::Layer("form") | Seg::Source(_) | Seg::Root => return None,
+            Seg::Layer("json") => return Some(name),
+            Seg::Layer(_) => {
+                let meta = matches!(name.first(), Some(b'@' | b'#' | b'?' | b'!' | b'$'));
+                return (!meta && !name.starts_with(b"...")).then_some(name);
+            }
+            _ => up = tree.node(p).parent(),
+        }
+    }
+    None
 }

@@ -114,8 +114,19 @@ impl Inspection {
             .collect()
     }
 
+    /// The bytes a finding's span is in: the point's value, or its name.
+    fn inspected(&self, f: &Finding) -> &[u8] {
+        if f.on_name {
+            self.tree
+                .key(self.tree.node(f.point).seg)
+                .unwrap_or_default()
+        } else {
+            self.tree.value(f.point)
+        }
+    }
+
     fn finding_json(&self, f: &Finding) -> Value {
-        let value = self.tree.value(f.point);
+        let value = self.inspected(f);
         let (s, e) = (
             f.span.start as usize,
             (f.span.end as usize).min(value.len()),
@@ -130,6 +141,7 @@ impl Inspection {
             "rule": f.rule,
             "score": f.score,
             "point": self.tree.path(f.point).to_string(),
+            "in": if f.on_name { "name" } else { "value" },
             "span": [f.span.start, f.span.end],
             "excerpt": excerpt,
             "message": f.message,
@@ -219,11 +231,12 @@ impl Inspection {
         }
         for f in &self.findings {
             s.push_str(&format!(
-                "  [{}] {} score={} at {} span={}..{}: {}\n",
+                "  [{}] {} score={} at {}{} span={}..{}: {}\n",
                 f.class,
                 f.rule,
                 f.score,
                 self.tree.path(f.point),
+                if f.on_name { " (name)" } else { "" },
                 f.span.start,
                 f.span.end,
                 f.message

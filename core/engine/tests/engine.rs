@@ -103,3 +103,59 @@ fn graphql_introspection_is_reported_once_and_blocks_by_default() {
     ));
     assert_eq!(ins.verdict.action, Action::Allow, "{:?}", ins.findings);
 }
+
+#[test]
+fn names_of_structured_members_are_inspected_once() {
+    let e = engine(Mode::Block);
+    let json = |body: &str| {
+        Request::new("POST", "/api")
+            .header("Content-Type", "application/json")
+            .body(body.as_bytes().to_vec())
+    };
+    // An attack in a JSON key blocks, and the finding says it is the name.
+    let ins = e.inspect(&json(
+        r#"[{"x' union select password from users--": 1}, {"x' union select password from users--": 2}]"#,
+    ));
+    assert_eq!(ins.verdict.action, Action::Block, "{:?}", ins.findings);
+    let on_names: Vec<_> = ins.findings.iter().filter(|f| f.on_name).collect();
+    assert!(!on_names.is_empty());
+    // The same name twice in a document is inspected once.
+    let points: std::collections::BTreeSet<_> = on_names.iter().map(|f| f.point).collect();
+    assert_eq!(points.len(), 1, "{on_names:?}");
+    let j = ins.to_json();
+    let f = &j["findings"][0];
+    assert_eq!(f["in"], "name");
+    assert_eq!(f["excerpt"], "union select password from users");
+
+    // An XML element name too.
+    let xml = Request::new("POST", "/soap")
+        .header("Content-Type", "text/xml")
+        .body(b"<a><java.lang.ProcessBuilder>calc</java.lang.ProcessBuilder></a>".to_vec());
+    let ins = e.inspect(&xml);
+    assert!(ins.findings.iter().any(|f| f.on_name), "{:?}", ins.findings);
+
+    // Ordinary keys, repeated or not, pass.
+    let ins = e.inspect(&json(
+        r#"{"order":{"id":"9f1c","items":[{"sku":"A-1","qty":2},{"sku":"B-2","qty":1}],"ship-to":"12 Main St"}}"#,
+    ));
+    assert_eq!(ins.verdict.action, Action::Allow, "{:?}", ins.findings);
+    assert!(
+        ins.findings.iter().all(|f| !f.on_name || f.score < 50),
+        "{:?}",
+        ins.findings
+    );
+
+    // Names of the form layer are in its whole-string value already, and
+    // header names are not chosen freely: neither is offered as a name.
+    let form = Request::new("POST", "/f")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Union-Select", "1")
+        .body(b"a%27%20or%20%271%27%3D%271=1".to_vec());
+    let ins = e.inspect(&form);
+    assert_eq!(ins.verdict.action, Action::Block);
+    assert!(
+        ins.findings.iter().all(|f| !f.on_name),
+        "{:?}",
+        ins.findings
+    );
+}

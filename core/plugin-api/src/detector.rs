@@ -17,6 +17,18 @@ pub struct DetectCtx<'a> {
     pub content_type: Option<&'a [u8]>,
 }
 
+impl DetectCtx<'_> {
+    /// True when `value` is the point's own value. The engine also offers
+    /// every detector the *names* of the members of structured documents
+    /// (a JSON key, an XML element name) with `point` set to that member: a
+    /// detector whose finding rests on the point's place in the tree rather
+    /// than on the bytes it is given reports it only when this is true, so
+    /// that it is reported once.
+    pub fn is_value(&self, value: &[u8]) -> bool {
+        self.point.index() < self.tree.len() && self.tree.value(self.point) == value
+    }
+}
+
 /// A detector: one value in, findings out.
 ///
 /// `inspect` must be total and never panic; it appends to `out` and must set

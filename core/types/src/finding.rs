@@ -161,6 +161,9 @@ pub struct Finding {
     pub message: Cow<'static, str>,
     /// The plugin (or `engine`) that reported it.
     pub origin: &'static str,
+    /// The finding is about the point's name (the key of a member of a
+    /// structured document), not its value; the span is within the name.
+    pub on_name: bool,
 }
 
 impl Finding {
@@ -179,6 +182,7 @@ impl Finding {
             span: Span::default(),
             message: message.into(),
             origin: "engine",
+            on_name: false,
         }
     }
 

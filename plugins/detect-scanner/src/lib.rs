@@ -93,7 +93,7 @@ impl Detector for ScannerDetector {
             }
             true
         });
-        if introspection(ctx) || unparsed_introspection(value, ctx) {
+        if ctx.is_value(value) && (introspection(ctx) || unparsed_introspection(value, ctx)) {
             out.push(finding(
                 ctx,
                 "scanner.graphql-introspection",
