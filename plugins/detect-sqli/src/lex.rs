@@ -240,7 +240,7 @@ pub fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0 | 0)
 }
 
-fn is_word(c: u8) -> bool {
+pub fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || (c >= 0x80 && c != 0xa0)
 }
 
@@ -339,6 +339,14 @@ impl Lexer<'_, '_> {
         self.s.get(j).copied().unwrap_or(0xff)
     }
 
+    /// The first byte at or after `j` that is not a space (0 at the end).
+    fn next_non_space(&self, mut j: usize) -> u8 {
+        while j < self.s.len() && is_space(self.s[j]) {
+            j += 1;
+        }
+        self.s.get(j).copied().unwrap_or(0)
+    }
+
     fn op(&mut self, op: Op, len: usize) {
         let i = self.i;
         self.push(K::Op, op as u16, 0, i, i + len);
@@ -425,8 +433,19 @@ impl Lexer<'_, '_> {
                     _ => self.op(Op::Minus, 1),
                 },
                 b'#' => {
-                    let end = line_end(s, i + 1);
-                    self.comment(end);
+                    // PostgreSQL `#>`, `#>>`, `#-` before a path literal:
+                    // JSON operators, not a MySQL comment.
+                    let len = match (self.at(i + 1), self.at(i + 2)) {
+                        (b'>', b'>') => 3,
+                        (b'>' | b'-', _) => 2,
+                        _ => 0,
+                    };
+                    if len > 0 && self.next_non_space(i + len) == b'\'' {
+                        self.op(Op::Arrow, len);
+                    } else {
+                        let end = line_end(s, i + 1);
+                        self.comment(end);
+                    }
                 }
                 b'/' => {
                     if self.at(i + 1) == b'*' {

@@ -60,8 +60,9 @@
 //! before a payload is a known evasion): at most about 80 KiB read per
 //! value. At most 8192 tokens per window and context, 48 levels of
 //! nesting, and a parsing step budget of 16 per token: cost is linear in
-//! the value. Values made only of letters, digits and `_ . @ -` without
-//! `--` are skipped.
+//! the value. A cheap pass over the bytes first rejects values with no
+//! quote, comment, `@@`, `&&`, `||`, `::` and no word that can start a
+//! scored construct (most words, numbers, user agents, Accept headers).
 
 mod lex;
 mod parse;
@@ -77,6 +78,7 @@ pub use parse::Rule;
 
 use lex::Stream;
 use parse::{Ctx, Ends, Ev, Parser};
+use words::Kw;
 
 const NAME: &str = "sqli";
 
@@ -202,22 +204,122 @@ impl Analysis {
     }
 }
 
-/// A cheap test: a value made only of letters, digits and `_ . @ -`
-/// (no `--`) cannot hold SQL syntax.
-fn plain(value: &[u8]) -> bool {
-    let mut prev = 0u8;
-    for &c in value {
-        let ok = c.is_ascii_alphanumeric()
-            || c == b'_'
-            || c == b'.'
-            || c == b'@'
-            || (c == b'-' && prev != b'-');
-        if !ok {
-            return false;
+/// The cheap rejection pass: one walk over the bytes that says whether
+/// anything in the value can start a construct the reader scores. Every
+/// scored shape needs at least one of: a quote or backtick, a comment
+/// (`--`, `#`, `/*`, `*/`), `@@`, `&&`, `||`, `::`, `{`, or a word of the
+/// table that plays a part on its own: a statement or clause keyword
+/// (SELECT, UNION, OR, FROM, WHERE ...), a catalog name, a function name
+/// before `(`, a literal function (`current_user`) or an Oracle package
+/// before `.`. Words are split as the lexer splits them (a keyword glued
+/// after digits, `1union`, is found too). A test checks on every corpus
+/// that values this pass rejects score nothing.
+pub fn worth_reading(value: &[u8]) -> bool {
+    let n = value.len();
+    let mut i = 0;
+    while i < n {
+        let c = value[i];
+        if lex::is_word(c) && !(c == 0xc2 && value.get(i + 1) == Some(&0xa0)) {
+            let start = i;
+            while i < n
+                && lex::is_word(value[i])
+                && !(value[i] == 0xc2 && value.get(i + 1) == Some(&0xa0))
+            {
+                i += 1;
+            }
+            if word_triggers(value, start, i) {
+                return true;
+            }
+            continue;
         }
-        prev = c;
+        let next = value.get(i + 1).copied().unwrap_or(0);
+        if c == b'*' && next == b'/' && value.get(i + 2) == Some(&b'*') {
+            // `*/*`, the media range of Accept headers: a stray comment end
+            // between two `*`, which ends nothing and scores nothing.
+            i += 3;
+            continue;
+        }
+        match c {
+            b'\'' | b'"' | b'`' | b'#' | b'{' => return true,
+            b'-' if next == b'-' => return true,
+            b'/' if next == b'*' => return true,
+            b'*' if next == b'/' => return true,
+            b'@' if next == b'@' => return true,
+            b'&' if next == b'&' => return true,
+            b'|' if next == b'|' => return true,
+            b':' if next == b':' => return true,
+            _ => {}
+        }
+        i += 1;
     }
-    true
+    false
+}
+
+/// Whether the word `value[start..end]` can start a scored construct.
+fn word_triggers(value: &[u8], start: usize, end: usize) -> bool {
+    let w = &value[start..end];
+    if w[0].is_ascii_digit() {
+        // A number glued to a word: the lexer may split a keyword off its
+        // end (`1union`, `1e5union`, `0x1Funion`); try every suffix that
+        // starts with a letter.
+        let from = w.len().saturating_sub(words::MAX_WORD).max(1);
+        return (from..w.len())
+            .any(|k| w[k].is_ascii_alphabetic() && word_role(value, start + k, end));
+    }
+    word_role(value, start, end)
+}
+
+fn word_role(value: &[u8], start: usize, end: usize) -> bool {
+    let len = end - start;
+    if !(2..=words::MAX_WORD).contains(&len) {
+        return false;
+    }
+    let mut buf = [0u8; words::MAX_WORD];
+    for (d, c) in buf.iter_mut().zip(&value[start..end]) {
+        *d = c.to_ascii_lowercase();
+    }
+    let lower = &buf[..len];
+    // The next byte after spaces.
+    let mut j = end;
+    // (`+` too: a value may also be read with `+` as a space.)
+    while j < value.len() && (lex::is_space(value[j]) || value[j] == b'+') {
+        j += 1;
+    }
+    let next = value.get(j).copied().unwrap_or(0);
+    let w = words::word(words::lookup(lower));
+    if w.flags & words::SCHEMA != 0 {
+        return true;
+    }
+    if w.fc != words::Fc::None && (next == b'(' || w.flags & words::LIT != 0) {
+        return true;
+    }
+    if w.flags & words::STMT != 0 {
+        // IF, WHILE and BEGIN score only with a statement inside, which
+        // has a word of its own.
+        return !matches!(w.kw, Kw::If | Kw::While | Kw::Begin);
+    }
+    if matches!(
+        w.kw,
+        Kw::Select
+            | Kw::Union
+            | Kw::Or
+            | Kw::And
+            | Kw::Xor
+            | Kw::Into
+            | Kw::Order
+            | Kw::Group
+            | Kw::Having
+            | Kw::Procedure
+            | Kw::From
+            | Kw::Where
+            | Kw::Case
+    ) {
+        return true;
+    }
+    if w.kw == Kw::None && w.fc == words::Fc::None && next == b'(' {
+        return words::prefix_category(lower) != words::Fc::None;
+    }
+    next == b'.' && words::qualifier_category(lower) != words::Fc::None
 }
 
 thread_local! {
@@ -226,7 +328,7 @@ thread_local! {
 
 /// Reads `value` in every context; `None` when nothing scored 20.
 pub fn analyze(value: &[u8]) -> Option<Analysis> {
-    if value.is_empty() || plain(value) {
+    if value.is_empty() || !worth_reading(value) {
         return None;
     }
     STREAM.with(|cell| match cell.try_borrow_mut() {
@@ -235,7 +337,36 @@ pub fn analyze(value: &[u8]) -> Option<Analysis> {
     })
 }
 
+/// Reads `value` in every context without the cheap rejection pass (for
+/// tests that check the pass rejects nothing that scores).
+#[doc(hidden)]
+pub fn analyze_all(value: &[u8]) -> Option<Analysis> {
+    if value.is_empty() {
+        return None;
+    }
+    analyze_with(value, &mut Stream::default())
+}
+
 fn analyze_with(value: &[u8], s: &mut Stream) -> Option<Analysis> {
+    let mut best = read_windows(value, s);
+    // A value with `+` between its parts and no space (a path, a header,
+    // a double-encoded parameter): `+` may be a space the application
+    // decodes; read it that way too (same length, same spans).
+    if value.len() <= WINDOW && value.contains(&b'+') && !value.iter().any(|&c| lex::is_space(c)) {
+        let spaced: Vec<u8> = value
+            .iter()
+            .map(|&c| if c == b'+' { b' ' } else { c })
+            .collect();
+        if let Some(b) = read_windows(&spaced, s) {
+            if best.as_ref().is_none_or(|a| b.score() > a.score()) {
+                best = Some(b);
+            }
+        }
+    }
+    best
+}
+
+fn read_windows(value: &[u8], s: &mut Stream) -> Option<Analysis> {
     let mut best: Option<Analysis> = None;
     let len = value.len();
     let mut from = 0;
@@ -295,7 +426,7 @@ fn window(w: &[u8], offset: usize, s: &mut Stream, best: &mut Option<Analysis>) 
         };
         // A stream read whole by the anchored pass has had its constructs
         // parsed already; the scan looks for them in streams that do not.
-        if !p.anchored(ctx, ends) {
+        if !p.anchored(ctx, ends) || p.junk {
             p.scan();
         }
         let mut ev = p.ev;

@@ -213,6 +213,11 @@ struct Ex {
     taut: u8,
     taut_json: bool,
     taut_at: u32,
+    /// A string cast to JSON (`'{..}'::jsonb`): only SQL writes that.
+    jcast: bool,
+    /// A column or call cast to a number (`password::int`): the error
+    /// message of a failed cast carries the value.
+    errcast: bool,
 }
 
 impl Ex {
@@ -242,6 +247,8 @@ impl Ex {
         self.fw = self.fw.max(o.fw);
         self.subq |= o.subq;
         self.json |= o.json;
+        self.jcast |= o.jcast;
+        self.errcast |= o.errcast;
         if o.taut > self.taut {
             self.taut = o.taut;
             self.taut_json = o.taut_json;
@@ -290,6 +297,8 @@ pub(crate) struct Sel {
     plain_cols: bool,
     /// An item or a table starts with an English determiner (`the`, `my`).
     prose: bool,
+    /// An item is a hexadecimal literal (`select 0x616263`).
+    hex: bool,
 }
 
 /// How surely a SELECT is SQL rather than prose.
@@ -300,6 +309,9 @@ fn sel_score(s: &Sel) -> u8 {
     }
     if s.schema {
         90
+    } else if (s.clauses >= 2 && !s.partial) || (s.hex && s.items == 1) {
+        // `select x group by y having count(id) > 9`, `select 0x616263`.
+        60
     } else if s.from {
         if strong || s.where_ || s.clauses > 0 {
             80
@@ -357,6 +369,11 @@ pub struct Parser<'a> {
     /// The anchored pass read an ORDER BY / GROUP BY / HAVING probe.
     probe: u8,
     probe_at: u32,
+    /// A comment ends the value (set by the anchored pass).
+    ends_comment: bool,
+    /// The anchored pass read the value whole but skipped what follows a
+    /// `;`: the scan must still read it.
+    pub junk: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -373,6 +390,8 @@ impl<'a> Parser<'a> {
             fsum: 0,
             probe: 0,
             probe_at: 0,
+            ends_comment: false,
+            junk: false,
         }
     }
 
@@ -513,6 +532,8 @@ impl<'a> Parser<'a> {
             ex.fw = ex.fw.max(p.fw);
             ex.subq |= p.subq;
             ex.json |= p.json;
+            ex.jcast |= p.jcast;
+            ex.errcast |= p.errcast;
             ex.lit &= p.lit;
             i = j;
         }
@@ -554,8 +575,9 @@ impl<'a> Parser<'a> {
             i = self.postfix(i, &mut p)?;
             // A binary operator continues the predicate.
             if let Some(op) = self.op(i) {
-                if op.is_cmp() || op.is_arith() {
-                    p.cmp |= op.is_cmp();
+                // `a ~ b`: PostgreSQL's regular expression match.
+                if op.is_cmp() || op.is_arith() || op == Op::Tilde {
+                    p.cmp |= op.is_cmp() || op == Op::Tilde;
                     p.json |= matches!(op, Op::Arrow | Op::JsonTest);
                     i += 1;
                     need = true;
@@ -665,7 +687,27 @@ impl<'a> Parser<'a> {
                     i += 1;
                 }
                 _ => match self.op(i) {
-                    Some(Op::Cast) => i = self.type_name(i + 1)?,
+                    Some(Op::Cast) => {
+                        if self.word_is(i + 1, b"json") || self.word_is(i + 1, b"jsonb") {
+                            p.jcast |= p.strs;
+                            p.json = true;
+                        }
+                        let numeric = [
+                            &b"int"[..],
+                            b"integer",
+                            b"bigint",
+                            b"smallint",
+                            b"int4",
+                            b"int8",
+                            b"numeric",
+                        ]
+                        .iter()
+                        .any(|w| self.word_is(i + 1, w));
+                        if numeric && (!p.lit || p.fw >= 20) && p.nops == 1 && !p.cmp {
+                            p.errcast = true;
+                        }
+                        i = self.type_name(i + 1)?
+                    }
                     _ => return Some(i),
                 },
             }
@@ -709,6 +751,20 @@ impl<'a> Parser<'a> {
             }
             K::LParen => self.paren(i),
             K::Word => self.word_primary(i),
+            K::Other
+                if self.src.get(t.start as usize) == Some(&b'{') && self.is(i + 1, K::Word) =>
+            {
+                // `{if expr}`, `{fn f(..)}`: an ODBC escape, which MySQL
+                // reads as the expression after the word.
+                let (j, e) = self.expr(i + 2)?;
+                match self.t.get(j) {
+                    None => Some((j, e)),
+                    Some(c) if c.k == K::Other && self.src.get(c.start as usize) == Some(&b'}') => {
+                        Some((j + 1, e))
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -804,6 +860,16 @@ impl<'a> Parser<'a> {
                 }
                 _ => {}
             }
+            if self.word_is(i, b"array")
+                && self.t.get(i + 1).is_some_and(|n| {
+                    n.f & F_QUOTED != 0 && self.src.get(n.start as usize) == Some(&b'[')
+                })
+            {
+                // PostgreSQL's ARRAY[..] constructor.
+                let mut e = Ex::operand();
+                e.lit = false;
+                return Some((i + 2, e));
+            }
             if w.flags & LIT != 0 && !self.is(i + 1, K::LParen) {
                 let mut e = Ex::operand();
                 if w.fc == Fc::Info {
@@ -817,6 +883,16 @@ impl<'a> Parser<'a> {
                 let mut e = Ex::operand();
                 e.lit = false;
                 e.fw = w.fc.weight();
+                // `select pg_sleep`: a name only SQL has (not `sleep`).
+                if w.name.contains(&b'_') && i > 0 {
+                    let (a, b) = (t.start, t.end);
+                    match w.fc {
+                        Fc::Time => self.record(Rule::Time, 35, 20, a, b),
+                        Fc::Exec => self.record(Rule::Exec, 35, 20, a, b),
+                        Fc::Error => self.record(Rule::Error, 35, 20, a, b),
+                        _ => {}
+                    }
+                }
                 return Some((i + 1, e));
             }
             let dotted_name = self.is(i + 1, K::Dot) && self.is(i + 2, K::Word);
@@ -1008,7 +1084,17 @@ impl<'a> Parser<'a> {
             }
         }
         let name = lt.word().name;
-        let (mut j, a) = self.args_sep(lp + 1, fc == Fc::Exec)?;
+        let read = self.args_sep(lp + 1, fc == Fc::Exec);
+        let (mut j, a, loose) = match read {
+            Some((j, a)) => (j, a, false),
+            // A delay function whose arguments do not read (obfuscated,
+            // cut off): read them loosely, scored lower.
+            None if fc == Fc::Time => {
+                let (j, a) = self.loose_args(lp + 1);
+                (j, a, true)
+            }
+            None => return None,
+        };
         let start = self.start(first);
         let end = self.end_before(j);
         let mut e = Ex::operand();
@@ -1022,6 +1108,9 @@ impl<'a> Parser<'a> {
             Fc::Time => {
                 let numeric = a.nargs >= 1 && a.first_lit;
                 let sc = match name {
+                    b"benchmark" if loose && a.nargs >= 2 && a.first_lit => 60,
+                    b"pg_sleep" | b"pg_sleep_for" if loose && a.first_lit => 50,
+                    _ if loose => 25,
                     b"benchmark" if a.nargs == 2 && a.first_lit => 75,
                     b"get_lock" if a.nargs == 2 => 60,
                     b"randomblob" if numeric => 55,
@@ -1095,6 +1184,31 @@ impl<'a> Parser<'a> {
         Some(&buf[..w.len()])
     }
 
+    /// Arguments that do not parse, read as tokens up to the matching `)`
+    /// or the end: counts the top-level arguments and whether the first
+    /// starts with a number.
+    fn loose_args(&mut self, from: usize) -> (usize, Args) {
+        let mut a = Args {
+            nargs: 1,
+            first_lit: self.is(from, K::Num),
+            ..Args::default()
+        };
+        let mut depth = 0u32;
+        let mut j = from;
+        while j < self.n {
+            match self.t[j].k {
+                K::LParen => depth += 1,
+                K::RParen if depth == 0 => return (j + 1, a),
+                K::RParen => depth -= 1,
+                K::Comma if depth == 0 => a.nargs = a.nargs.saturating_add(1),
+                K::Semi if depth == 0 => return (j, a),
+                _ => {}
+            }
+            j += 1;
+        }
+        (j, a)
+    }
+
     /// Call arguments after `(` at `j - 1`: returns the index after `)`.
     fn args(&mut self, j: usize) -> Option<(usize, Args)> {
         self.args_sep(j, false)
@@ -1166,6 +1280,12 @@ impl<'a> Parser<'a> {
                     }
                     Kw::Order if self.kw(j + 1) == Kw::By => {
                         j = self.expr_list(j + 2)?;
+                    }
+                    // overlay(x PLACING y FROM n FOR m)
+                    Kw::None if self.word_is(j, b"placing") => {
+                        let (k, e) = self.expr(j + 1)?;
+                        a.fw = a.fw.max(e.fw);
+                        j = k;
                     }
                     _ => break,
                 }
@@ -1406,6 +1526,15 @@ impl<'a> Parser<'a> {
             // select the best ..: English, not a column.
             s.prose = true;
         }
+        if let Some(t) = self.t.get(j) {
+            let text = self
+                .src
+                .get(t.start as usize..t.end as usize)
+                .unwrap_or_default();
+            if t.k == K::Num && text.len() >= 6 && text[1] | 0x20 == b'x' {
+                s.hex = true;
+            }
+        }
         let (mut k, e) = self.expr(j)?;
         let sqlish = e.any_lit || e.fw > 0 || e.subq || e.dotted || e.json;
         if !e.ident || e.nops != 1 || e.cmp || e.logic {
@@ -1641,6 +1770,12 @@ impl<'a> Parser<'a> {
     fn starts_statement(&self, j: usize) -> bool {
         (self.wflags(j) & STMT != 0 && self.t.get(j).is_some_and(|t| t.f & F_QUOTED == 0))
             || (self.is(j, K::Word) && self.is_op(j + 1, Op::Colon))
+            || self.replace_stmt(j)
+    }
+
+    /// `REPLACE [INTO] name`: MySQL's statement, not the function call.
+    fn replace_stmt(&self, j: usize) -> bool {
+        self.word_is(j, b"replace") && (self.kw(j + 1) == Kw::Into || self.is_name(j + 1))
     }
 
     fn statement(&mut self, i: usize) -> Option<(usize, u8)> {
@@ -1655,7 +1790,12 @@ impl<'a> Parser<'a> {
         if self.t.get(i)?.f & F_QUOTED != 0 {
             return None;
         }
-        let kw = self.kw(i);
+        // MySQL's REPLACE [INTO] t ..: an INSERT (not the function).
+        let kw = if self.replace_stmt(i) {
+            Kw::Insert
+        } else {
+            self.kw(i)
+        };
         match kw {
             Kw::Select => {
                 let (j, s) = self.select(i)?;
@@ -1669,11 +1809,20 @@ impl<'a> Parser<'a> {
                 if self.kw(j) == Kw::Into {
                     j += 1;
                 }
-                j = self.qualified_name(j)?;
+                j = if self.kw(j) == Kw::Object && self.is(j + 1, K::LParen) {
+                    // INSERT INTO table (..): a table named `table`.
+                    j + 1
+                } else {
+                    self.qualified_name(j)?
+                };
                 if self.is(j, K::LParen) {
                     j = self.paren(j)?.0;
                 }
                 match self.kw(j) {
+                    Kw::Values if j + 1 >= self.n => {
+                        // `INSERT INTO t (c) VALUES` cut at the end.
+                        return Some((j + 1, 60));
+                    }
                     Kw::Values => {
                         j += 1;
                         let mut g = 0;
@@ -1743,7 +1892,15 @@ impl<'a> Parser<'a> {
                 let object = matches!(self.kw(j), Kw::Object | Kw::Procedure)
                     || self.word_is(j, b"login")
                     || self.word_is(j, b"column");
-                if !object && kw == Kw::Drop && self.is_name(j) && i > 0 && self.is(i - 1, K::Semi)
+                // `DROP/**/t`, `DROP t;--`: no object kind, but written
+                // as code (an inline comment, a statement end then a
+                // comment).
+                let coded = self.t.get(j).is_some_and(|t| t.f & F_COMMENT != 0)
+                    || (self.is(j + 1, K::Semi) && j + 2 >= self.n && self.ends_comment);
+                if !object
+                    && kw == Kw::Drop
+                    && self.is_name(j)
+                    && ((i > 0 && self.is(i - 1, K::Semi)) || coded)
                 {
                     // `; DROP members`: no object kind, still a DROP.
                     let k = self.qualified_name(j)?;
@@ -1798,6 +1955,10 @@ impl<'a> Parser<'a> {
                         return None;
                     }
                     j += 1;
+                    if j >= self.n && g == 1 {
+                        // `DECLARE @b` cut at the end: the type follows.
+                        return Some((j, 60));
+                    }
                     if self.kw(j) == Kw::As {
                         j += 1;
                     }
@@ -2006,6 +2167,17 @@ impl<'a> Parser<'a> {
 
     /// A possibly qualified name: `t`, `db.t`, `master..t`, `[dbo].[t]`.
     fn qualified_name(&mut self, i: usize) -> Option<usize> {
+        if self.is(i, K::Other)
+            && self
+                .t
+                .get(i)
+                .is_some_and(|t| self.src.get(t.start as usize) == Some(&b'['))
+            && self.is(i + 1, K::Word)
+            && i + 2 >= self.n
+        {
+            // `[name` cut at the end: an MSSQL bracketed name.
+            return Some(i + 2);
+        }
         if !(self.is_name(i) || self.wflags(i) & SCHEMA != 0) {
             return None;
         }
@@ -2054,6 +2226,13 @@ impl<'a> Parser<'a> {
             }
             let (k, _) = self.paren(j)?;
             let end = self.end_before(k);
+            self.record(Rule::Exec, 70, 10, self.start(i), end);
+            return Some((k, 75));
+        }
+        if self.word_is(j, b"immediate") && (self.starts_operand(j + 1) || j + 1 >= self.n) {
+            // Oracle's dynamic SQL: EXECUTE IMMEDIATE 'stmt' / v_sql.
+            let (k, _) = self.expr(j + 1)?;
+            let end = self.end_before(k.max(j + 1));
             self.record(Rule::Exec, 70, 10, self.start(i), end);
             return Some((k, 75));
         }
@@ -2142,6 +2321,7 @@ impl<'a> Parser<'a> {
     /// records tail evidence when it did.
     pub fn anchored(&mut self, ctx: Ctx, ends: Ends) -> bool {
         self.in_tail = true;
+        self.ends_comment = ends.comment;
         self.fsum = 0;
         self.probe = 0;
         let ok = self.tail(ctx, ends);
@@ -2160,6 +2340,10 @@ impl<'a> Parser<'a> {
             Some((j, sc)) => {
                 let clean = j >= n;
                 let mut sc = if clean { sc } else { sc / 2 };
+                if clean && self.ends_comment && self.is(n - 1, K::Semi) {
+                    // `DELETE FROM users;--`: ended and the rest cut off.
+                    sc = sc.saturating_add(15).min(100);
+                }
                 // `drop table lamp`: three words, no SQL punctuation.
                 if n <= 3 && self.t.iter().all(|t| t.k == K::Word) {
                     sc = sc.min(40);
@@ -2176,6 +2360,55 @@ impl<'a> Parser<'a> {
                 false
             }
         }
+    }
+
+    /// `FROM t WHERE .. [LIMIT ..]`: the rest of a SELECT whose list the
+    /// application wrote. Counted only when it reads to the end.
+    fn clause_fragment(&mut self) -> bool {
+        let mut s = Sel::default();
+        if self.determiner(1) {
+            return false;
+        }
+        let Some(mut j) = self.table_list(1, &mut s) else {
+            return false;
+        };
+        // The condition must compare (`where possible` is English).
+        let mut cmp = false;
+        if self.kw(j) == Kw::Where {
+            let Some((k, e)) = self.expr(j + 1) else {
+                return false;
+            };
+            cmp = e.cmp;
+            j = k;
+        }
+        let mut guard = 0;
+        while guard < 32 {
+            guard += 1;
+            match self.select_clause(j, &mut s) {
+                Some(Some((k, more))) => {
+                    j = k;
+                    if !more {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        if j < self.n {
+            return false;
+        }
+        let sc = if s.schema {
+            75
+        } else if cmp {
+            55
+        } else if s.clauses > 0 {
+            35
+        } else {
+            0
+        };
+        let end = self.t[self.n - 1].end;
+        self.tail_ev.add(Rule::Query, sc, self.start(0), end);
+        true
     }
 
     /// A SELECT that does not read to the end (unbalanced, cut): still a
@@ -2289,11 +2522,11 @@ impl<'a> Parser<'a> {
         let mut count = 0;
         for k in from..to.min(self.n) {
             let t = &self.t[k];
-            if t.k == K::Word
-                && t.f & F_QUOTED == 0
-                && t.w == words::NONE
-                && !self.is(k + 1, K::LParen)
-            {
+            // Unknown words and words that are only type names (`text/*`).
+            let w = t.word();
+            let plain = t.w == words::NONE
+                || (w.kw == Kw::None && w.fc == Fc::None && w.flags & (LIT | RES | SCHEMA) == 0);
+            if t.k == K::Word && t.f & F_QUOTED == 0 && plain && !self.is(k + 1, K::LParen) {
                 count += 1;
             }
         }
@@ -2307,6 +2540,9 @@ impl<'a> Parser<'a> {
         }
         if ctx == Ctx::Bare && self.starts_statement(0) {
             return self.whole_statement();
+        }
+        if ctx == Ctx::Bare && self.kw(0) == Kw::From {
+            return self.clause_fragment();
         }
         let (start, first, virtual_operand) = match ctx {
             Ctx::Quote => (1, Some(Ex::operand()), false),
@@ -2453,6 +2689,9 @@ impl<'a> Parser<'a> {
         }
         // Stacked statements.
         let mut stacked = false;
+        // The condition ends with `;` (and what follows is no statement:
+        // the database runs the first statement, then fails on the rest).
+        let mut semi_end = false;
         let mut g = 0;
         while g < 64 && i < n {
             g += 1;
@@ -2460,6 +2699,15 @@ impl<'a> Parser<'a> {
             if semi {
                 i += 1;
                 if i >= n {
+                    semi_end = !stacked;
+                    break;
+                }
+                if !stacked && !self.starts_statement(i) {
+                    // Junk after the end: strong constructs in it are
+                    // left to the scan.
+                    semi_end = true;
+                    self.junk = true;
+                    i = n;
                     break;
                 }
             }
@@ -2510,6 +2758,14 @@ impl<'a> Parser<'a> {
             };
             self.tail_ev.add(rule, sc, ex.taut_at, end);
         }
+        if ex.jcast && (ex.nops >= 2 || ex.logic || ex.cmp) {
+            // '{"a":1}'::jsonb @> .. : a JSON literal put to a JSON operator.
+            self.tail_ev.add(Rule::Json, 55, breakout_at, end);
+        }
+        if ex.errcast {
+            // password::int : the failed cast shows the value.
+            self.tail_ev.add(Rule::Error, 50, breakout_at, end);
+        }
         if self.probe > 0 {
             let mut sc = self.probe;
             if ctx == Ctx::Quote {
@@ -2531,9 +2787,14 @@ impl<'a> Parser<'a> {
                     b'#' => ends.plain,
                     _ => true,
                 };
+            // admin'; : the quote closed and the statement ended there.
+            let semi_cut =
+                semi_end && one_word && self.is(after_operand, K::Semi) && after_operand + 1 == n;
             if after_operand == 1 + closes && after_operand == n && cut && !ends.prose {
                 // admin'-- : the quote closed, the rest of the query cut off.
                 self.tail_ev.add(Rule::Breakout, 60, breakout_at, end);
+            } else if after_operand == 1 + closes && semi_cut {
+                self.tail_ev.add(Rule::Breakout, 55, breakout_at, end);
             } else if continued && !stacked {
                 // aa'!='1 : the quote closed, an expression, a string reopened.
                 let same = reopened && self.src.get(last.start as usize) == Some(&quote);
@@ -2549,7 +2810,16 @@ impl<'a> Parser<'a> {
                         .src
                         .get(last.start as usize + 1)
                         .is_none_or(|&c| lex::is_space(c));
+                // x'|email-- : an operator on a column, the rest cut off.
+                let arith = cut
+                    && !ends.prose
+                    && n == 3
+                    && self.is(2, K::Word)
+                    && self
+                        .op(1)
+                        .is_some_and(|o| o.is_arith() && !matches!(o, Op::Arrow | Op::Assign));
                 let sql = (self.sqlish(1, n, quote == b'"')
+                    || arith
                     || (quote == b'\'' && same && self.plain_idents_in(1, n) == 0))
                     && !quoted_word
                     && !(n > 3 && self.words_and_strings(1, n))

@@ -9,8 +9,6 @@
 // The path parser of the table runner reports a malformed table by panicking.
 #![allow(clippy::panic)]
 
-use std::time::{Duration, Instant};
-
 use rampart_detect_sqli::{analyze, register, SqliDetector, MAX_FINDINGS};
 use rampart_plugin_api::testing::load_table;
 use rampart_plugin_api::testing::point_tree as build;
@@ -232,15 +230,12 @@ fn registers_once() {
     assert_eq!(SqliDetector.classes(), &[Class::Sqli]);
 }
 
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let t = Instant::now();
-    let r = f();
-    assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "{what} took {:?}",
-        t.elapsed()
-    );
-    r
+/// Runs `f` on a hostile value and checks that the report stays bounded
+/// (how long it takes is measured by the `hostile` bench, not asserted).
+fn bounded(what: &str, f: impl FnOnce() -> Vec<Finding>) -> Vec<Finding> {
+    let out = f();
+    assert!(out.len() <= MAX_FINDINGS, "{what}: {} findings", out.len());
+    out
 }
 
 const MB: usize = 1 << 20;
@@ -279,8 +274,7 @@ fn hostile_megabyte_values() {
     ];
     for unit in units {
         let v = repeat(unit);
-        let f = timed("1 MB value", || q(&v));
-        assert!(f.len() <= MAX_FINDINGS);
+        bounded("1 MB value", || q(&v));
     }
     // Pseudo-random bytes.
     let mut x: u32 = 0x1234_5678;
@@ -290,7 +284,7 @@ fn hostile_megabyte_values() {
             (x >> 24) as u8
         })
         .collect();
-    timed("noise", || q(&noise));
+    bounded("noise", || q(&noise));
     // Pseudo-random SQL words and punctuation.
     let words: [&[u8]; 16] = [
         b"select ", b"(", b")", b"'", b"1", b" or ", b"=", b",", b"union ", b"from ", b"x ",
@@ -301,7 +295,7 @@ fn hostile_megabyte_values() {
         x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         soup.extend_from_slice(words[(x >> 28) as usize]);
     }
-    timed("sql soup", || q(&soup));
+    bounded("sql soup", || q(&soup));
 }
 
 #[test]
@@ -311,11 +305,11 @@ fn deep_nesting_is_bounded() {
         v.extend_from_slice(b"(select ");
     }
     v.extend_from_slice(b"1");
-    timed("nested selects", || q(&v));
+    bounded("nested selects", || q(&v));
     let v = [b"(".repeat(60_000), b"1".to_vec(), b")".repeat(60_000)].concat();
-    timed("nested parens", || q(&v));
+    bounded("nested parens", || q(&v));
     let v = b"1 or ".repeat(20_000);
-    timed("long condition", || q(&v));
+    bounded("long condition", || q(&v));
 }
 
 #[test]
