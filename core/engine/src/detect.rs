@@ -3,8 +3,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use rampart_plugin_api::DetectCtx;
-use rampart_types::{Class, Finding, NodeId, Request, Seg, Span, Tree};
+use rampart_plugin_api::{member_name, DetectCtx};
+use rampart_types::{Class, Finding, NodeId, Request, Span, Tree};
 
 use crate::engine::Engine;
 use crate::inspection::Inspection;
@@ -30,7 +30,7 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
     }
     let mut seen: Vec<&[u8]> = Vec::new();
     for id in tree.ids().skip(1) {
-        let Some(name) = inspected_name(tree, id) else {
+        let Some(name) = member_name(tree, id) else {
             continue;
         };
         if seen.contains(&name) {
@@ -100,30 +100,4 @@ impl Run<'_> {
             }
         }
     }
-}
-
-/// The name of a member of a structured document (JSON, XML, GraphQL,
-/// multipart and plugin formats), which the sender chose as freely as the
-/// value: the key of a point whose nearest layer or source above is a
-/// decoded layer. Not the members of sources (header names, the query's
-/// and cookies' names, which the raw header and query string values hold),
-/// nor of the `form` layer (its value is the whole decoded string), nor,
-/// outside JSON, metadata members (`@attr`, `#text`, `?pi`, `!doctype`,
-/// `$var`) whose names the decoder wrote.
-pub(crate) fn inspected_name(tree: &Tree, id: NodeId) -> Option<&[u8]> {
-    let node = tree.node(id);
-    let name = tree.key(node.seg)?;
-    let mut up = node.parent();
-    while let Some(p) = up {
-        match tree.node(p).seg {
-            Seg::Layer("form") | Seg::Source(_) | Seg::Root => return None,
-            Seg::Layer("json") => return Some(name),
-            Seg::Layer(_) => {
-                let meta = matches!(name.first(), Some(b'@' | b'#' | b'?' | b'!' | b'$'));
-                return (!meta && !name.starts_with(b"...")).then_some(name);
-            }
-            _ => up = tree.node(p).parent(),
-        }
-    }
-    None
 }

@@ -1,4 +1,4 @@
-use rampart_types::{Class, Finding, NodeId, Source, Tree};
+use rampart_types::{Class, Finding, NodeId, Seg, Source, Tree};
 
 use crate::registry::{PluginConfig, PluginError, PluginInfo};
 
@@ -52,4 +52,34 @@ pub trait Detector: Send + Sync + 'static {
     fn classes(&self) -> &'static [Class];
 
     fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>);
+}
+
+/// The name the engine offers detectors for point `id`, if any (see
+/// [`DetectCtx::is_value`]): the name of a member of a structured document
+/// (JSON, XML, GraphQL, multipart and plugin formats), which the sender
+/// chose as freely as the value: the key of a point whose nearest layer or
+/// source above is a decoded layer. Not the members of sources (header names, the query's
+/// and cookies' names, which the raw header and query string values hold),
+/// nor of the `form` layer (its value is the whole decoded string), nor,
+/// outside JSON, metadata members (`@attr`, `#text`, `?pi`, `!doctype`,
+/// `$var`) whose names the decoder wrote.
+pub fn member_name(tree: &Tree, id: NodeId) -> Option<&[u8]> {
+    if id.index() >= tree.len() {
+        return None;
+    }
+    let node = tree.node(id);
+    let name = tree.key(node.seg)?;
+    let mut up = node.parent();
+    while let Some(p) = up {
+        match tree.node(p).seg {
+            Seg::Layer("form") | Seg::Source(_) | Seg::Root => return None,
+            Seg::Layer("json") => return Some(name),
+            Seg::Layer(_) => {
+                let meta = matches!(name.first(), Some(b'@' | b'#' | b'?' | b'!' | b'$'));
+                return (!meta && !name.starts_with(b"...")).then_some(name);
+            }
+            _ => up = tree.node(p).parent(),
+        }
+    }
+    None
 }

@@ -23,7 +23,7 @@ pub mod testing;
 pub mod text;
 
 pub use decoder::{DecodeCtx, DecodeError, Decoder};
-pub use detector::{DetectCtx, Detector};
+pub use detector::{member_name, DetectCtx, Detector};
 pub use emitter::{DecodeState, Emitter, Key};
 pub use registry::{
     DecoderFactory, DetectorFactory, Entry, Origin, PluginConfig, PluginError, PluginInfo,

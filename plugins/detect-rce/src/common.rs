@@ -173,6 +173,13 @@ impl Hits {
     }
 }
 
+/// A name made only of letters, digits and `_`, `-`, `.`: an identifier,
+/// which holds no shell, template or lookup syntax.
+pub fn plain_name(k: &[u8]) -> bool {
+    k.iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+}
+
 /// The score at which the engine blocks by default.
 pub const BLOCK: u8 = 50;
 
@@ -186,6 +193,13 @@ pub fn lc(b: u8) -> u8 {
 #[inline]
 pub fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Byte equality without a library call (for the short names compared
+/// against tables).
+#[inline]
+pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Case-insensitive prefix test.
@@ -223,18 +237,42 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// First-byte ranges of a table sorted by name: `ranges[b]` is the slice
 /// of entries whose name starts with the ASCII byte `b`, so that a lookup
-/// is a binary search over a handful of entries.
+/// is a binary search over a handful of entries; and a 4096-bit filter of
+/// the names (length, first, second and last byte), so that most keys not
+/// in the table are rejected without comparing strings.
 #[derive(Debug)]
 pub struct Index {
     ranges: [(u16, u16); 128],
+    filter: [u64; 64],
+}
+
+/// The filter bit of a name.
+#[inline]
+fn filter_bit(key: &[u8]) -> usize {
+    let n = key.len();
+    let (a, b, z) = match key {
+        [] => (0, 0, 0),
+        [a] => (*a, 0, *a),
+        [a, b, ..] => (*a, *b, key[n - 1]),
+    };
+    let h = (n as u32)
+        .wrapping_mul(0x9e37_79b9)
+        .wrapping_add(u32::from(a).wrapping_mul(0x85eb_ca6b))
+        .wrapping_add(u32::from(b).wrapping_mul(0xc2b2_ae35))
+        .wrapping_add(u32::from(z).wrapping_mul(0x27d4_eb2f));
+    ((h ^ (h >> 15)) & 4095) as usize
 }
 
 impl Index {
     /// Builds the index of a table sorted by name (names non-empty ASCII).
     pub fn new<T>(table: &[T], name: impl Fn(&T) -> &'static str) -> Index {
         let mut ranges = [(0u16, 0u16); 128];
+        let mut filter = [0u64; 64];
         for (i, e) in table.iter().enumerate() {
-            let b = usize::from(name(e).as_bytes().first().copied().unwrap_or(0) & 0x7f);
+            let nm = name(e).as_bytes();
+            let bit = filter_bit(nm);
+            filter[bit / 64] |= 1 << (bit % 64);
+            let b = usize::from(nm.first().copied().unwrap_or(0) & 0x7f);
             let i = u16::try_from(i).unwrap_or(u16::MAX);
             if ranges[b].1 == 0 {
                 ranges[b] = (i, i + 1);
@@ -242,7 +280,7 @@ impl Index {
                 ranges[b].1 = i + 1;
             }
         }
-        Index { ranges }
+        Index { ranges, filter }
     }
 
     /// The index range of the entries whose name starts with `first`.
@@ -254,6 +292,14 @@ impl Index {
         usize::from(a)..usize::from(z)
     }
 
+    /// False when no name of the table can equal `key` (no false
+    /// negatives; a true answer still needs the lookup).
+    #[inline]
+    pub fn may_hold(&self, key: &[u8]) -> bool {
+        let bit = filter_bit(key);
+        self.filter[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
     /// Looks a lower-case key up.
     pub fn find<'a, T>(
         &self,
@@ -262,7 +308,7 @@ impl Index {
         name: impl Fn(&T) -> &'static str,
     ) -> Option<&'a T> {
         let &first = key.first()?;
-        if first >= 128 {
+        if first >= 128 || !self.may_hold(key) {
             return None;
         }
         let (a, z) = self.ranges[usize::from(first)];
@@ -340,8 +386,22 @@ impl<const N: usize> Small<N> {
         }
     }
     pub fn extend(&mut self, s: &[u8]) {
-        for &b in s {
-            self.push(b);
+        let n = s.len().min(N - self.len.min(N));
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+        if n < s.len() {
+            self.truncated = true;
+        }
+    }
+    /// Appends `s` lower-cased (ASCII).
+    pub fn extend_lower(&mut self, s: &[u8]) {
+        let n = s.len().min(N - self.len.min(N));
+        for (d, &c) in self.buf[self.len..self.len + n].iter_mut().zip(s) {
+            *d = c.to_ascii_lowercase();
+        }
+        self.len += n;
+        if n < s.len() {
+            self.truncated = true;
         }
     }
     #[inline]
@@ -593,9 +653,11 @@ pub fn is_function_word(w: &[u8]) -> bool {
     for (i, &c) in w.iter().enumerate() {
         buf[i] = lc(c);
     }
-    FUNCTION_WORDS
-        .binary_search_by(|f| f.as_bytes().cmp(&buf[..w.len()]))
-        .is_ok()
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| Index::new(FUNCTION_WORDS, |f| f))
+        .find(FUNCTION_WORDS, &buf[..w.len()], |f| f)
+        .is_some()
 }
 
 /// A word of natural language: letters (an apostrophe or hyphen inside

@@ -66,10 +66,63 @@ impl Detector for JndiDetector {
 /// Scans a value into `hits`.
 pub fn scan_value(value: &[u8], hits: &mut Hits) {
     for (off, w) in windows(value) {
-        if w.len() >= 2 {
+        // Every lookup starts with a `$`.
+        if w.len() >= 2 && w.contains(&b'$') {
             scan(w, off, hits);
+            // `$&lbrace;jndi:...&rbrace;`: braces written as HTML entities,
+            // for an application that decodes them before logging. Read
+            // once more with the braces decoded (spans are approximate).
+            if w.contains(&b'&') && w.windows(2).any(|p| p == b"$&") {
+                if let Some(d) = decode_brace_entities(w) {
+                    scan(&d, off, hits);
+                }
+            }
         }
     }
+}
+
+/// Entities of `{` and `}` (lower-case, `;` included).
+const BRACE_ENTITIES: [(&[u8], u8); 8] = [
+    (b"&lbrace;", b'{'),
+    (b"&lcub;", b'{'),
+    (b"&#123;", b'{'),
+    (b"&#x7b;", b'{'),
+    (b"&rbrace;", b'}'),
+    (b"&rcub;", b'}'),
+    (b"&#125;", b'}'),
+    (b"&#x7d;", b'}'),
+];
+
+/// The text with brace entities decoded, when a `$` is followed by one
+/// (`$&lbrace;`); `None` otherwise.
+fn decode_brace_entities(w: &[u8]) -> Option<Vec<u8>> {
+    let entity_at = |i: usize| {
+        BRACE_ENTITIES
+            .iter()
+            .find(|(e, _)| crate::common::starts_ci(&w[i..], e))
+            .copied()
+    };
+    let opens = w
+        .windows(2)
+        .enumerate()
+        .any(|(i, p)| p == b"$&" && entity_at(i + 1).is_some_and(|(_, c)| c == b'{'));
+    if !opens {
+        return None;
+    }
+    let mut out = Vec::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        if w[i] == b'&' {
+            if let Some((e, c)) = entity_at(i) {
+                out.push(c);
+                i += e.len();
+                continue;
+            }
+        }
+        out.push(w[i]);
+        i += 1;
+    }
+    Some(out)
 }
 
 /// What the evaluation of a lookup saw.
@@ -135,7 +188,11 @@ fn scan(w: &[u8], off: usize, hits: &mut Hits) {
     let mut n = 0;
     while i + 1 < w.len() {
         if !(w[i] == b'$' && w[i + 1] == b'{') {
-            i += 1;
+            // Every finding starts at a `${`.
+            match w[i + 1..].iter().position(|&c| c == b'$') {
+                Some(p) => i += 1 + p,
+                None => break,
+            }
             continue;
         }
         if n >= MAX_LOOKUPS || ev.steps == 0 {

@@ -24,13 +24,22 @@
 //! the strongest is reported, so that the engine's per-class sum does not
 //! turn correlated weak evidence of one detector into a block.
 //!
+//! The engine offers the detectors members' names as well as values (a
+//! JSON key such as `java.io.File` or `;id`); a name that is a plain
+//! identifier is skipped by cmdi (and by code-injection under 6 bytes).
+//! The code detector reads uploaded file names (`@filename`,
+//! `X-Filename`) for server-side script extensions and PHP session file
+//! names.
+//!
 //! Tests: `tests/all.rs` (tables in `testdata/*.json`, spans, hostile
-//! inputs, registration), `tests/measure.rs` (recall on GoTestWAF and the
-//! CRS regression tests, false positives on GoTestWAF's and libinjection's
-//! benign sets and on `testdata/benign.txt`; CRS cases let pass on purpose
-//! are listed with the reason in `testdata/crs-deliberate-misses.txt`),
-//! `tests/speed.rs` (ignored; throughput), and one fuzz target per
-//! detector under `fuzz/`.
+//! inputs, registration), `tests/measure.rs` (recall on GoTestWAF and, by
+//! value scanning alone, on the CRS regression tests; false positives on
+//! GoTestWAF's and libinjection's benign sets and on
+//! `testdata/benign.txt`). The CRS cases are measured end to end, with the
+//! reason for each case let pass, by `plugins/builtin/tests/crs.rs`
+//! (`tests/crs/{932,933,934-rce,944}.txt` there). `examples/speed.rs`
+//! prints the per-value cost of each detector (a measurement, not a
+//! test); one fuzz target per detector lives under `fuzz/`.
 
 pub mod cmdi;
 pub mod code;

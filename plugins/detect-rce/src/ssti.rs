@@ -372,6 +372,18 @@ impl S<'_> {
     }
 }
 
+/// The bytes that can open a template expression.
+static OPENERS: [bool; 256] = {
+    let mut t = [false; 256];
+    let set = *b"{$#*@<_[";
+    let mut k = 0;
+    while k < set.len() {
+        t[set[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 fn scan(w: &[u8], off: usize, hits: &mut Hits) {
     let mut s = S { hits, off };
     let mut n = 0;
@@ -380,8 +392,11 @@ fn scan(w: &[u8], off: usize, hits: &mut Hits) {
     let mut logic_end = false;
     while i + 1 < w.len() {
         let c = w[i];
-        if !matches!(c, b'{' | b'$' | b'#' | b'*' | b'@' | b'<' | b'_' | b'[') {
-            i += 1;
+        if !OPENERS[usize::from(c)] {
+            match w[i + 1..].iter().position(|&x| OPENERS[usize::from(x)]) {
+                Some(p) => i += 1 + p,
+                None => break,
+            }
             continue;
         }
         if n >= MAX_DELIMS {

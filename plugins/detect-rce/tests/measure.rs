@@ -7,14 +7,16 @@
 //! would report add up to 50 or more (the engine's default threshold,
 //! summed per class). GoTestWAF payloads are inspected with their decoded
 //! layers; CRS requests are split into the values the engine would
-//! inspect (see `corpus::case_values`).
-
-// A malformed deliberate-miss file is reported by panicking.
-#![allow(clippy::panic)]
+//! inspect (see `corpus::case_values`), without their request context
+//! (names, upload file names, headers), so the CRS figures here are a
+//! floor for this crate's value scanning only. The authority on the CRS
+//! cases is the end-to-end harness `plugins/builtin/tests/crs.rs`, which
+//! replays every request through the engine and holds the reason for
+//! each case let pass (`plugins/builtin/tests/crs/{932,933,934-rce,944}.txt`).
+//! `RCE_VERBOSE=1` lists the CRS cases no value of which blocks here.
 
 mod corpus;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use corpus::{case_values, corpus, ftw, layers, payloads};
@@ -83,35 +85,18 @@ fn benign_lines(text: &str, skip_comments: bool) -> (usize, usize, Vec<String>) 
 struct Family {
     pos: usize,
     hit: usize,
-    /// Positives of rules listed as another class's business.
-    other: usize,
-    other_hit: usize,
-    /// Positives listed as deliberate choices.
-    choice: usize,
     neg: usize,
     neg_flagged: usize,
     misses: Vec<String>,
-    listed_but_caught: Vec<String>,
 }
 
-/// What the deliberate-miss file says about a case.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Listed {
-    OtherClass,
-    Choice,
-}
-
-fn crs_family(prefix: &str, listed: &BTreeMap<String, Listed>) -> Family {
+fn crs_family(prefix: &str) -> Family {
     let mut fam = Family {
         pos: 0,
         hit: 0,
-        other: 0,
-        other_hit: 0,
-        choice: 0,
         neg: 0,
         neg_flagged: 0,
         misses: Vec::new(),
-        listed_but_caught: Vec::new(),
     };
     let dir = corpus("crs-regression/tests");
     let Ok(rd) = std::fs::read_dir(&dir) else {
@@ -141,23 +126,10 @@ fn crs_family(prefix: &str, listed: &BTreeMap<String, Listed>) -> Family {
             for c in ftw(&text) {
                 let vals = case_values(&c);
                 let got = any_blocks(&vals);
-                let key = format!("{}-{}", c.rule, c.id);
                 if c.positive {
-                    let l = listed.get(&key).or_else(|| listed.get(&c.rule)).copied();
                     fam.pos += 1;
                     fam.hit += usize::from(got);
-                    match l {
-                        Some(Listed::OtherClass) => {
-                            fam.other += 1;
-                            fam.other_hit += usize::from(got);
-                        }
-                        Some(Listed::Choice) => fam.choice += usize::from(!got),
-                        None => {}
-                    }
-                    if got && l.is_some() && listed.contains_key(&key) {
-                        fam.listed_but_caught.push(key.clone());
-                    }
-                    if !got && l.is_none() {
+                    if !got {
                         let shown: String = String::from_utf8_lossy(if c.data.is_empty() {
                             &c.uri
                         } else {
@@ -166,7 +138,7 @@ fn crs_family(prefix: &str, listed: &BTreeMap<String, Listed>) -> Family {
                         .chars()
                         .take(140)
                         .collect();
-                        fam.misses.push(format!("{key} {shown:?}"));
+                        fam.misses.push(format!("{}-{} {shown:?}", c.rule, c.id));
                     }
                 } else if c.negative {
                     fam.neg += 1;
@@ -176,27 +148,6 @@ fn crs_family(prefix: &str, listed: &BTreeMap<String, Listed>) -> Family {
         }
     }
     fam
-}
-
-/// `testdata/crs-deliberate-misses.txt`: `ID [other-class|choice] reason`.
-fn listed() -> BTreeMap<String, Listed> {
-    let text = include_str!("../testdata/crs-deliberate-misses.txt");
-    let mut m = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut parts = line.splitn(3, ' ');
-        let id = parts.next().unwrap_or("");
-        let tag = match parts.next() {
-            Some("[other-class]") => Listed::OtherClass,
-            Some("[choice]") => Listed::Choice,
-            other => panic!("bad tag {other:?} in: {line}"),
-        };
-        m.insert(id.to_string(), tag);
-    }
-    m
 }
 
 fn pct(a: usize, b: usize) -> f64 {
@@ -322,33 +273,27 @@ fn corpus_figures() {
         writeln!(report, "    FP {e}").unwrap();
     }
 
-    // CRS families.
-    let ls = listed();
+    // CRS families: every attack case (no exclusions); see the module
+    // documentation for what this measure does not see.
     let mut fams = Vec::new();
     for fam in ["932", "933", "934", "944"] {
-        let f = crs_family(fam, &ls);
-        let in_class = f.pos - f.other;
-        let in_hit = f.hit - f.other_hit;
+        let f = crs_family(fam);
         writeln!(
             report,
-            "crs {fam}: all {:>4}/{:<4} {:5.1}% | in-class {:>4}/{:<4} {:5.1}% ({} deliberate, {} unexplained misses) | {} of {} negatives flagged",
-            f.hit, f.pos, pct(f.hit, f.pos), in_hit, in_class, pct(in_hit, in_class), f.choice, f.misses.len(), f.neg_flagged, f.neg
+            "crs {fam}: values alone block {:>4}/{:<4} {:5.1}% | {} of {} negatives flagged",
+            f.hit,
+            f.pos,
+            pct(f.hit, f.pos),
+            f.neg_flagged,
+            f.neg
         )
         .unwrap();
         if verbose {
             for m in &f.misses {
                 writeln!(report, "    miss {m}").unwrap();
             }
-            for m in &f.listed_but_caught {
-                writeln!(report, "    listed but caught {m}").unwrap();
-            }
         }
-        fams.push((
-            fam,
-            pct(f.hit, f.pos),
-            pct(in_hit, in_class),
-            f.misses.len(),
-        ));
+        fams.push((fam, pct(f.hit, f.pos)));
     }
     println!("{report}");
 
@@ -356,21 +301,18 @@ fn corpus_figures() {
     assert_eq!(fp_gtw, 0, "GoTestWAF false-positive texts must pass");
     assert!(pct(ob, on) <= 0.5, "own benign set");
     assert!(pct(fp_li.0, fp_li.1) <= 1.0, "libinjection benign set");
-    for (fam, all, in_class, unexplained) in fams {
-        // The figures reached (all positives, in-class positives).
-        let (min_all, min_in) = match fam {
-            "932" => (84.0, 90.0),
-            "933" => (74.0, 90.0),
-            "934" => (57.0, 92.0),
-            _ => (98.5, 99.5),
+    for (fam, all) in fams {
+        // The figures reached by value scanning alone. 934 holds the SSRF
+        // and ORM rules of other crates as well.
+        let min = match fam {
+            "932" => 84.5,
+            "933" => 74.5,
+            "934" => 57.0,
+            _ => 98.5,
         };
         assert!(
-            all >= min_all && in_class >= min_in,
-            "CRS {fam} recall fell: {all:.1} / {in_class:.1}"
-        );
-        assert_eq!(
-            unexplained, 0,
-            "CRS {fam}: misses not listed in testdata/crs-deliberate-misses.txt"
+            all >= min,
+            "CRS {fam} recall of value scanning fell: {all:.1}"
         );
     }
 }

@@ -42,7 +42,16 @@
 //! `cmdi.glob-path` (75, `/???/c?t`), `cmdi.fork-bomb` (80),
 //! `cmdi.cmd-for` (75) and `cmdi.cmd-if` (55-60) for cmd.exe statements,
 //! `cmdi.arithmetic` (55-60, `$((...))`, `$[1+1]`),
-//! `cmdi.tilde-expansion` (50, a value that is only `~+` / `~-`).
+//! `cmdi.tilde-expansion` (50, a value that is only `~+` / `~-`),
+//! `cmdi.sqlite-dot-command` (60-70, `;<LF>.shell ...`: SQLite shell dot
+//! commands after a statement; `.shell` / `.system` at the start of a line
+//! also have the rest of the line scanned as a command).
+//!
+//! A parameter's name is scanned as well when it holds more than an
+//! identifier (a JSON key `;id` or `cat /etc/passwd`). In `User-Agent`
+//! and `Referer`, whose grammar is a product list or a URL, a value that
+//! starts as a known program followed by an option (`env --version`) is
+//! reported as `cmdi.header-command` (60).
 //!
 //! Values whose quoting could be the application's are scanned again as
 //! if they started inside a single- and a double-quoted string (the
@@ -92,6 +101,11 @@ impl Detector for CmdiDetector {
     }
 
     fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>) {
+        // A member's name (the engine offers those too) that is a plain
+        // identifier is no command line: `time`, `sort`, `id` are keys.
+        if !ctx.is_value(value) && crate::common::plain_name(value) {
+            return;
+        }
         // A whole decoded form string (the `query` point itself, or a
         // `:form` layer) starts with `name=`: form syntax, not a shell
         // assignment. Read it from the first value on, so that `&&`
@@ -105,6 +119,17 @@ impl Detector for CmdiDetector {
         let mut hits = Hits::default();
         scan_value(&value[skip..], &mut hits);
         hits.shift(skip);
+        if grammar_header(ctx) {
+            if let Some(end) = command_with_flag(value) {
+                hits.add(
+                    "cmdi.header-command",
+                    60,
+                    0,
+                    end,
+                    "a command line where a header holds a product list or a URL",
+                );
+            }
+        }
         hits.emit(ctx, Class::Cmdi, NAME, value.len(), out);
     }
 }
@@ -118,6 +143,52 @@ fn whole_form(ctx: &DetectCtx<'_>) -> bool {
             ctx.tree.node(ctx.point).seg,
             Seg::Source(Source::Query) | Seg::Layer("form")
         )
+}
+
+/// True when the point is a `User-Agent` or `Referer` header: values with
+/// a grammar of their own (product tokens `name/version (comment)`, a
+/// URL), which a command line never fits.
+fn grammar_header(ctx: &DetectCtx<'_>) -> bool {
+    use rampart_plugin_api::{Seg, Source};
+    let tree = ctx.tree;
+    if ctx.point.index() >= tree.len() {
+        return false;
+    }
+    let node = tree.node(ctx.point);
+    let Some(key) = tree.key(node.seg) else {
+        return false;
+    };
+    (key.eq_ignore_ascii_case(b"user-agent") || key.eq_ignore_ascii_case(b"referer"))
+        && node.parent().is_some_and(|p| {
+            p.index() < tree.len() && tree.node(p).seg == Seg::Source(Source::Header)
+        })
+}
+
+/// `program -flag ...` at the start of a value: a known program named
+/// bare (no `/version`, no path) followed by an option. Returns the end of
+/// the option.
+fn command_with_flag(v: &[u8]) -> Option<usize> {
+    let s = v.iter().position(|c| !c.is_ascii_whitespace())?;
+    let e = s + v[s..].iter().position(|c| c.is_ascii_whitespace())?;
+    let name = &v[s..e];
+    if name.len() > 24 || !name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') {
+        return None;
+    }
+    let mut lower = [0u8; 24];
+    for (d, c) in lower.iter_mut().zip(name) {
+        *d = c.to_ascii_lowercase();
+    }
+    find_bin(&lower[..name.len()])?;
+    let a = e + v[e..].iter().position(|c| !c.is_ascii_whitespace())?;
+    let z = v[a..]
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .map_or(v.len(), |p| a + p);
+    let flag = &v[a..z];
+    let body = flag
+        .strip_prefix(b"--")
+        .or_else(|| flag.strip_prefix(b"-"))?;
+    (!body.is_empty() && body.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')).then_some(z)
 }
 
 /// The length of a leading `name=` made of parameter-name characters.
@@ -146,28 +217,66 @@ pub fn scan_value(value: &[u8], hits: &mut Hits) {
 }
 
 fn scan_window(w: &[u8], off: usize, hits: &mut Hits, budget: &mut usize) {
-    let plus_sep = !w.iter().any(|&c| c == b' ' || c == b'\t') && w.contains(&b'+');
-    let prose = prose_like(w);
-    let table = is_pipe_table(w);
+    // What the value holds, in one pass (see `CLASS`).
+    let mut seen = 0u16;
+    // The length of the current run of `[A-Za-z0-9_.-]` if it started with
+    // a letter (0 otherwise), and whether one reached 13 bytes.
+    let mut run = 0usize;
+    let mut in_run = false;
+    let mut long_word = false;
+    for &c in w {
+        let k = CLASS[usize::from(c)];
+        seen |= k;
+        if k & C_WORD != 0 {
+            if !in_run {
+                in_run = true;
+                run = usize::from(c.is_ascii_alphabetic());
+            } else if run > 0 {
+                run += 1;
+                long_word |= run >= 13;
+            }
+        } else {
+            in_run = false;
+        }
+    }
+    let has = |bit: u16| seen & bit != 0;
+    let needs = windows::RawNeeds {
+        dollar: has(C_DOLLAR),
+        slash: has(C_SLASH),
+        long_word,
+    };
+    let plus_sep = !has(C_BLANK) && has(C_PLUS);
+    if !has(C_OTHER) && !first_word_matters(w, plus_sep) {
+        // Plain text (letters, digits, blanks, `.,:/@=-_+`): no separator,
+        // quote or substitution puts a word after the first in command
+        // position, and the first names no program, so only the raw
+        // constructs (`/dev/tcp/`, PowerShell idioms) can be there.
+        windows::raw_rules(w, off, hits, needs);
+        return;
+    }
+    let table = has(C_PIPE) && is_pipe_table(w);
     let mut s = Scan {
         b: w,
         off,
         opts: Opts { plus_sep },
         hits,
         budget,
-        prose,
+        prose: None,
         table,
         assigned_cmd: false,
         pipe_from_cmd: false,
         vars: None,
-        dollar: w.contains(&b'$'),
+        dollar: has(C_DOLLAR),
         fixed: None,
     };
     s.scan_list(0, w.len(), Pos::Start, 0);
     // Again as if the value began inside a quoted string, when shell
     // syntax follows the first quote (`'; id` closes the application's
     // string; `O'Brien` does not).
-    for q in [b'\'', b'"'] {
+    for (q, bit) in [(b'\'', C_SQUOTE), (b'"', C_DQUOTE)] {
+        if !has(bit) {
+            continue;
+        }
         if let Some(i) = w.iter().position(|&c| c == q) {
             if s.hits.best() >= 90 {
                 break;
@@ -178,7 +287,236 @@ fn scan_window(w: &[u8], off: usize, hits: &mut Hits, budget: &mut usize) {
             }
         }
     }
-    windows::raw_rules(w, off, s.hits);
+    // A dot command stands at the start of the value or of a line (a real
+    // one, or written `\n`).
+    if has(C_DOT) && (has(C_BREAK) || trim(w).first() == Some(&b'.')) {
+        sqlite_dot_commands(&mut s, w);
+    }
+    windows::raw_rules(w, off, s.hits, needs);
+}
+
+/// SQLite shell dot commands at the start of a line (`;<LF>.shell id`):
+/// input that breaks out of an SQL statement fed to the `sqlite3` shell.
+/// `.shell` and `.system` run the rest of the line as a command, which is
+/// scanned as one (where the word reader does not already see the dot
+/// command); any dot command (`.databases`, `.dump`) counts when a `;`
+/// and a line break (real, or written `\n`) lead to it.
+fn sqlite_dot_commands(s: &mut Scan<'_>, w: &[u8]) {
+    let mut found = 0;
+    let mut i = 0;
+    while let Some(p) = w[i..].iter().position(|&c| c == b'.') {
+        let dot = i + p;
+        i = dot + 1;
+        // The shell splits a dot command's words at blanks: `. shell`.
+        let mut ns = dot + 1;
+        while ns < w.len() && ns - dot <= 4 && matches!(w[ns], b' ' | b'\t') {
+            ns += 1;
+        }
+        let mut e = ns;
+        while e < w.len() && e - ns < 10 && w[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        if e == ns || w.get(e).is_some_and(|c| !c.is_ascii_whitespace()) {
+            continue;
+        }
+        let mut name = [0u8; 10];
+        let n = (e - ns).min(10);
+        for (k, &c) in w[ns..ns + n].iter().enumerate() {
+            name[k] = c.to_ascii_lowercase();
+        }
+        let name = &name[..n];
+        let runs = matches!(name, b"shell" | b"system");
+        let known = runs
+            || matches!(
+                name,
+                b"databases"
+                    | b"tables"
+                    | b"schema"
+                    | b"dump"
+                    | b"output"
+                    | b"once"
+                    | b"read"
+                    | b"import"
+                    | b"load"
+                    | b"open"
+                    | b"backup"
+                    | b"restore"
+                    | b"dbinfo"
+                    | b"fullschema"
+            );
+        if !known {
+            continue;
+        }
+        // What leads to the dot: blanks, then a line break, then maybe a
+        // `;` before it.
+        let mut j = dot;
+        while j > 0 && matches!(w[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        let mut line_start = j == 0;
+        let mut broke = false;
+        let mut written = false;
+        if j > 0 && matches!(w[j - 1], b'\n' | b'\r') {
+            line_start = true;
+            broke = true;
+            while j > 0 && matches!(w[j - 1], b'\n' | b'\r') {
+                j -= 1;
+            }
+        } else if j >= 2 && w[j - 2] == b'\\' && matches!(w[j - 1], b'n' | b'r') {
+            broke = true;
+            written = true;
+            j -= 2;
+            if j >= 2 && w[j - 2] == b'\\' && w[j - 1] == b'r' {
+                j -= 2;
+            }
+            line_start = j == 0;
+        }
+        while j > 0 && matches!(w[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        let after_stmt = broke && j > 0 && w[j - 1] == b';';
+        // A dot command the word reader sees (`.shell` after a real line
+        // break) is already a command prefix (see `bins.rs`); the rest of
+        // the line is scanned here when the break is written `\n` or a
+        // blank follows the dot.
+        if runs && (written || ns > dot + 1) && (line_start || after_stmt) {
+            let line_end = w[e..]
+                .iter()
+                .position(|&c| c == b'\n' || c == b'\r')
+                .map_or(w.len(), |q| e + q);
+            // A literal `\n` ends the line as well.
+            let line_end = w[e..line_end]
+                .windows(2)
+                .position(|p| p == b"\\n")
+                .map_or(line_end, |q| e + q);
+            s.scan_list(e, line_end, Pos::ShellC, 1);
+        }
+        if after_stmt {
+            s.hit(
+                "cmdi.sqlite-dot-command",
+                if runs { 70 } else { 60 },
+                j - 1,
+                e,
+                "an SQLite shell dot command after a statement",
+            );
+        }
+        found += 1;
+        if found >= 8 {
+            return;
+        }
+    }
+}
+
+/// Byte classes of [`CLASS`].
+const C_BLANK: u16 = 1; // space, tab
+const C_PLUS: u16 = 2;
+const C_PIPE: u16 = 4;
+const C_DOLLAR: u16 = 8;
+const C_SQUOTE: u16 = 16;
+const C_DQUOTE: u16 = 32;
+const C_DOT: u16 = 64;
+/// A real line break or a backslash (a line break written `\n`).
+const C_BREAK: u16 = 128;
+/// Not plain text: anything but letters, digits, space and `.,:/@=-_+`.
+const C_OTHER: u16 = 256;
+const C_SLASH: u16 = 512;
+/// A byte of a word for [`windows::raw_rules`]: `[A-Za-z0-9_.-]`.
+const C_WORD: u16 = 1024;
+
+/// The classes of each byte.
+static CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut k = 0;
+        if !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b' ' | b'.' | b',' | b':' | b'/' | b'@' | b'=' | b'-' | b'_' | b'+'
+            ))
+        {
+            k |= C_OTHER;
+        }
+        if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') {
+            k |= C_WORD;
+        }
+        k |= match c {
+            b'/' => C_SLASH,
+            b' ' | b'\t' => C_BLANK,
+            b'+' => C_PLUS,
+            b'|' => C_PIPE,
+            b'$' => C_DOLLAR,
+            b'\'' => C_SQUOTE,
+            b'"' => C_DQUOTE,
+            b'.' => C_DOT,
+            b'\n' | b'\r' | b'\\' => C_BREAK,
+            _ => 0,
+        };
+        t[i] = k;
+        i += 1;
+    }
+    t
+};
+
+/// For plain text (no [`C_OTHER`] byte): whether its first word can start a
+/// command. It can when it names a program (or an extension or version
+/// of one), is an assignment (`a=1 cat`), a path (`/bin/x`, `dir/s`), a
+/// dot command, or a keyword that keeps command position.
+fn first_word_matters(w: &[u8], plus_sep: bool) -> bool {
+    let sep = |c: u8| c == b' ' || (plus_sep && c == b'+');
+    let Some(s) = w.iter().position(|&c| !sep(c)) else {
+        return false;
+    };
+    let e = w[s..]
+        .iter()
+        .position(|&c| sep(c))
+        .map_or(w.len(), |p| s + p);
+    let word = &w[s..e];
+    if word.len() > 40
+        || word.iter().any(|&c| matches!(c, b'=' | b'/'))
+        || matches!(word[0], b'.' | b'@')
+    {
+        return true;
+    }
+    let mut lower = [0u8; 40];
+    for (d, c) in lower.iter_mut().zip(word) {
+        *d = c.to_ascii_lowercase();
+    }
+    let t = &lower[..word.len()];
+    is_keyword(t) || t == b"for" || t == b"if" || find_bin(t).is_some()
+}
+
+/// A word of plain bytes at `i` (letters, digits, `.,:/@=-_`, and `+`
+/// unless it separates words) that ends at a blank, an operator or `hi`:
+/// its end and whether it reads as a value (a digit or `.:/@=`). `None`
+/// when the word needs the lexer.
+fn plain_word(b: &[u8], i: usize, hi: usize, plus_sep: bool) -> Option<(usize, bool)> {
+    let mut j = i;
+    let mut valuey = false;
+    while j < hi {
+        let c = b[j];
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' | b',' | b'-' => {}
+            b'0'..=b'9' | b'.' | b':' | b'/' | b'@' | b'=' => valuey = true,
+            b'+' if !plus_sep => {}
+            _ => break,
+        }
+        j += 1;
+    }
+    if j == i {
+        return None;
+    }
+    match b.get(j) {
+        _ if j >= hi => Some((j, valuey)),
+        Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b';' | b'|' | b'(' | b')') => {
+            Some((j, valuey))
+        }
+        // An HTML entity (`&amp;`) continues the word.
+        Some(b'&') if lexer::entity_len(b, j, hi).is_none() => Some((j, valuey)),
+        Some(b'+') if plus_sep => Some((j, valuey)),
+        _ => None,
+    }
 }
 
 /// `| a | b |` rows: pipes are table cells, not pipelines.
@@ -333,8 +671,9 @@ struct Scan<'a> {
     opts: Opts,
     hits: &'a mut Hits,
     budget: &'a mut usize,
-    /// The window reads as prose (markdown backticks are not commands).
-    prose: bool,
+    /// The window reads as prose (markdown backticks are not commands);
+    /// computed when first needed.
+    prose: Option<bool>,
     /// The window is a pipe table.
     table: bool,
     /// An assignment stored a program name in a variable (`c=cat`).
@@ -447,6 +786,10 @@ fn is_keyword(t: &[u8]) -> bool {
 }
 
 impl Scan<'_> {
+    fn is_prose(&mut self) -> bool {
+        *self.prose.get_or_insert_with(|| prose_like(self.b))
+    }
+
     fn hit(&mut self, rule: &'static str, score: u8, s: usize, e: usize, msg: &'static str) {
         let (s, e) = self.fixed.unwrap_or((self.off + s, self.off + e));
         self.hits.add(rule, score, s, e, msg);
@@ -472,7 +815,7 @@ impl Scan<'_> {
             opts: Opts::default(),
             hits: &mut *self.hits,
             budget: &mut *self.budget,
-            prose: false,
+            prose: Some(false),
             table: false,
             assigned_cmd: self.assigned_cmd,
             pipe_from_cmd: false,
@@ -634,6 +977,17 @@ impl Scan<'_> {
                 }
                 _ => {
                     *self.budget -= 1;
+                    if at.is_none() && cmd.is_none() {
+                        // Neither in command position nor an argument of a
+                        // command that can score: a word of plain bytes
+                        // needs no lexing (it holds no substitution).
+                        if let Some((e, valuey)) = plain_word(b, i, hi, self.opts.plus_sep) {
+                            i = e;
+                            last_end = i;
+                            last_valuey = valuey;
+                            continue;
+                        }
+                    }
                     let mut w = read_word(b, i, hi, self.opts, &mut subs);
                     i = w.end.max(i + 1);
                     last_end = i;
@@ -736,7 +1090,10 @@ impl Scan<'_> {
                                 let _ = self.finish(Some(old), hi);
                             }
                         }
-                        cmd = Some(nc);
+                        // An unknown name that is neither a binary path nor
+                        // a variable scores nothing whatever its arguments
+                        // (see `score`): no command to follow.
+                        cmd = (nc.bin.is_some() || nc.binpath || nc.var).then_some(nc);
                         if prefix {
                             let strong = nc_strong || matches!(p, Pos::Prefixed(true));
                             at = Some(Pos::Prefixed(strong));
@@ -806,10 +1163,11 @@ impl Scan<'_> {
                             let c = b[s.start - open - 1];
                             c.is_ascii_whitespace() || b"([{\"'".contains(&c)
                         };
-                    if s.tick && (self.prose || self.table) && spaced {
+                    let prose = spaced && self.is_prose();
+                    if s.tick && (prose || self.table) && spaced {
                         // Markdown inline code in prose.
                         Pos::Quoted
-                    } else if self.prose && spaced {
+                    } else if prose {
                         // `$(pwd)` in a sentence about shells.
                         Pos::Group
                     } else if code_like {

@@ -411,7 +411,17 @@ static PS_WORDS: &[(&str, u8)] = &[
 
 /// Raw scans: `$IFS`, `/dev/tcp/`, arithmetic, PowerShell cradles, a
 /// value that is only a tilde expansion.
-pub(super) fn raw_rules(w: &[u8], off: usize, hits: &mut Hits) {
+/// What [`raw_rules`] needs to look for, from one pass over the window:
+/// a `$`, a `/`, and a run of `[A-Za-z0-9_.-]` starting with a letter of
+/// at least 13 bytes (the shortest PowerShell idiom).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RawNeeds {
+    pub dollar: bool,
+    pub slash: bool,
+    pub long_word: bool,
+}
+
+pub(super) fn raw_rules(w: &[u8], off: usize, hits: &mut Hits, needs: RawNeeds) {
     // `~+`, `~-`, `~+2`: the shell's directory-stack expansions, probed
     // alone.
     let t = super::trim(w);
@@ -428,6 +438,9 @@ pub(super) fn raw_rules(w: &[u8], off: usize, hits: &mut Hits) {
             off + w.len(),
             "a shell directory-stack expansion",
         );
+    }
+    if !(needs.dollar || needs.slash || needs.long_word) {
+        return;
     }
     let mut i = 0;
     while i < w.len() {

@@ -26,7 +26,16 @@
 //! `.java-deserialization`, `.ruby`, `.perl`, `.asp`, `.dotnet`,
 //! `.yaml-deserialization`, `.exec-function` (`system(`, `eval(`, `exec(`
 //! in any language), `.callable-string`, `.concat-obfuscation`,
-//! `.prototype-pollution`, `.infinite-loop`. Scores run from 30 (Java
+//! `.prototype-pollution`, `.infinite-loop`, and, from the point's place
+//! in the request ([`upload`]), `.script-upload` (an uploaded file's name,
+//! `@filename` or `X-Filename`, with a server-side script extension:
+//! `shell.php`, `a.jsp..`, `photo. php`, 80; a script extension hidden
+//! before an image extension, `x.php.jpg`, 60) and
+//! `.session-file-upload` (`sess_<id>`, a PHP session file, 70).
+//! Prototype pollution is also read from the keys above a JSON value
+//! (`{"__proto__":{"x":1}}`), and a parameter's name is scanned like a
+//! value when it is longer than five bytes or holds more than an
+//! identifier (`{"java.io.File": "x"}`, `{"rO0ABQ": "x"}`). Scores run from 30 (Java
 //! class names in prose) and 40-50 (a lone PHP-looking call, a generic
 //! PHP function of an extension such as `pg_...(`) to 95
 //! (`_$$ND_FUNC$$_`, `class.module.classLoader`). Precision guards:
@@ -38,10 +47,12 @@
 //!
 //! PHP stream wrappers (`php://filter`, `phar://`) are left to the path
 //! traversal and file inclusion detectors, except `expect://`, which runs
-//! a command.
+//! a command, and the SSH2 wrappers (`ssh2.exec://`, `ssh2.sftp://`),
+//! which reach a remote shell or file over SSH.
 
 mod b64;
 mod names;
+pub mod upload;
 
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
@@ -73,9 +84,26 @@ impl Detector for CodeInjectionDetector {
     }
 
     fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>) {
+        // The engine offers members' names too (class names and serialized
+        // objects as JSON keys: `java.io.File`, `rO0AB...`); short
+        // identifiers (`q`, `page`) hold nothing this detector reads.
+        let is_value = ctx.is_value(value);
+        if !is_value && value.len() < 6 && crate::common::plain_name(value) {
+            return;
+        }
         let mut hits = Hits::default();
         scan_value(value, &mut hits);
+        if is_value {
+            upload::check(value, ctx, &mut hits);
+        }
         hits.emit(ctx, Class::CodeInjection, NAME, value.len(), out);
+        // Keys above the value (prototype pollution): context, reported
+        // with the value only.
+        if is_value {
+            let mut keyed = Hits::default();
+            upload::pollution_keys(ctx, &mut keyed);
+            keyed.emit(ctx, Class::CodeInjection, NAME, 0, out);
+        }
     }
 }
 
@@ -87,7 +115,7 @@ pub fn scan_value(value: &[u8], hits: &mut Hits) {
                 w,
                 off,
                 hits,
-                prose: crate::common::prose_like(w),
+                prose: None,
                 concat: 0,
                 asp: 0,
                 asp_at: 0,
@@ -101,8 +129,8 @@ struct Scan<'a> {
     w: &'a [u8],
     off: usize,
     hits: &'a mut Hits,
-    /// The window reads as natural language.
-    prose: bool,
+    /// The window reads as natural language (computed when first needed).
+    prose: Option<bool>,
     /// String concatenations seen (`"a"&"b"`, `'a'.'b'`).
     concat: u32,
     /// ASP/VBScript signals seen.
@@ -206,11 +234,18 @@ fn call_at(w: &[u8], i: usize) -> (Args, bool) {
 }
 
 impl Scan<'_> {
+    fn prose(&mut self) -> bool {
+        let w = self.w;
+        *self
+            .prose
+            .get_or_insert_with(|| crate::common::prose_like(w))
+    }
+
     fn add(&mut self, rule: Rule, score: u8, a: usize, z: usize) {
         let (name, msg) = rule.text();
         // Code quoted in prose (`os.system` in a review comment) is talk
         // about code.
-        let score = if self.prose && in_backticks(self.w, a) {
+        let score = if self.prose() && in_backticks(self.w, a) {
             score.min(35)
         } else {
             score
@@ -307,7 +342,7 @@ impl Scan<'_> {
         if n == 1 {
             // The common case: one identifier.
             let mut key = Small::<64>::default();
-            w[i..end].iter().for_each(|&b| key.push(lc(b)));
+            key.extend_lower(&w[i..end]);
             if !key.truncated {
                 self.judge_name(key.as_bytes(), i, end, true, None, i);
             }
@@ -316,7 +351,7 @@ impl Scan<'_> {
         // Lower-cased keys.
         let mut keys: [Small<64>; CHAIN_MAX] = [Small::default(); CHAIN_MAX];
         for (k, &(s, e)) in segs[..n].iter().enumerate() {
-            w[s..e].iter().for_each(|&b| keys[k].push(lc(b)));
+            keys[k].extend_lower(&w[s..e]);
         }
         if n >= 2 {
             self.judge_chain(&segs[..n], &keys[..n], i, end);
@@ -364,11 +399,11 @@ impl Scan<'_> {
                 }
             }
             None if last
-                && !self.prose
-                && php_family(key)
-                && call_at(w, e).0 != Args::None
                 && prev.is_none()
-                && !(s > 0 && matches!(w[s - 1], b'.' | b'>' | b':')) =>
+                && !(s > 0 && matches!(w[s - 1], b'.' | b'>' | b':'))
+                && call_at(w, e).0 != Args::None
+                && php_family(key)
+                && !self.prose() =>
             {
                 // A function of a PHP extension (`pg_...`, `ldap_...`).
                 self.add(Rule::Php, 50, s, close_paren(w, e));
@@ -463,7 +498,7 @@ impl Scan<'_> {
             return;
         }
         // English-like names in prose need a strong call.
-        if self.prose && entry.wordy && args != Args::Strong && entry.need == Need::Call {
+        if self.prose() && entry.wordy && args != Args::Strong && entry.need == Need::Call {
             return;
         }
         if entry.rule == Rule::Asp {
@@ -486,7 +521,7 @@ impl Scan<'_> {
         let w = self.w;
         match key {
             b"require" => {
-                if w.get(e) == Some(&b'[') && !self.prose {
+                if w.get(e) == Some(&b'[') && !self.prose() {
                     // `require[req.query.a]`: the loader reached by index.
                     self.add(Rule::Node, 80, s, e + 1);
                     return;
@@ -508,7 +543,7 @@ impl Scan<'_> {
                 ];
                 if mods.iter().any(|m| find_ci(arg, m).is_some()) {
                     self.add(Rule::Node, 90, s, z);
-                } else if args == Args::Strong && !self.prose {
+                } else if args == Args::Strong && !self.prose() {
                     self.add(Rule::Node, 35, s, z);
                 }
             }
@@ -554,7 +589,7 @@ impl Scan<'_> {
                 } else {
                     0
                 };
-                if score > 0 && !self.prose {
+                if score > 0 && !self.prose() {
                     self.add(Rule::Node, score, s, e + 1);
                 }
             }
@@ -602,7 +637,10 @@ impl Scan<'_> {
     fn judge_chain(&mut self, segs: &[(usize, usize)], keys: &[Small<64>], a: usize, z: usize) {
         let k = |i: usize| keys[i].as_bytes();
         let n = keys.len();
-        let has = |x: &[u8]| keys.iter().any(|s| s.as_bytes() == x);
+        let has = |x: &[u8]| {
+            keys.iter()
+                .any(|s| crate::common::eq_short(s.as_bytes(), x))
+        };
         let first = k(0);
         // Spring4Shell.
         if n >= 3
@@ -610,6 +648,16 @@ impl Scan<'_> {
                 .any(|i| k(i) == b"class" && k(i + 1) == b"module" && k(i + 2) == b"classloader")
         {
             self.add(Rule::Java, 95, a, z);
+            return;
+        }
+        // PHP's SSH2 stream wrappers (`ssh2.exec://`, `ssh2.sftp://`): a
+        // file parameter that opens a shell, a tunnel or a remote file.
+        if n == 2
+            && first == b"ssh2"
+            && matches!(k(1), b"shell" | b"exec" | b"tunnel" | b"sftp" | b"scp")
+            && self.w[z..].starts_with(b"://")
+        {
+            self.add(Rule::Php, 75, a, z + 3);
             return;
         }
         let exec_cls = has(b"runtime") || has(b"processbuilder") || has(b"getruntime");
@@ -660,7 +708,7 @@ impl Scan<'_> {
         } else if first == b"this" && second == b"constructor" {
             60
         } else if first == b"process" && second == b"env" && n == 2 {
-            if self.prose {
+            if self.prose() {
                 30
             } else {
                 50
@@ -673,7 +721,7 @@ impl Scan<'_> {
                 45
             }
         } else if first == b"module" && second == b"exports" {
-            if self.w.get(crate::common::skip_ws(self.w, z)) == Some(&b'=') && !self.prose {
+            if self.w.get(crate::common::skip_ws(self.w, z)) == Some(&b'=') && !self.prose() {
                 50
             } else {
                 40
@@ -759,7 +807,7 @@ impl Scan<'_> {
         if pkg {
             let score = if exec_cls {
                 85
-            } else if self.prose {
+            } else if self.prose() {
                 30
             } else {
                 55
@@ -797,7 +845,8 @@ impl Scan<'_> {
             let r = &t[off..];
             let Some(&c0) = r.first() else { break };
             for &(core, _) in &b64::B64_JAVA[idx.range(c0)] {
-                if r.starts_with(core.as_bytes()) {
+                let core = core.as_bytes();
+                if r.len() >= core.len() && r[1] == core[1] && r.starts_with(core) {
                     self.add(Rule::JavaDeser, 70, i, e);
                     return;
                 }
@@ -973,7 +1022,7 @@ impl Scan<'_> {
             // A variable used as a function.
             let glued = g == k;
             let (args, _) = call_at(w, k);
-            if args == Args::Prose || (!glued && self.prose) {
+            if args == Args::Prose || (!glued && self.prose()) {
                 return;
             }
             let strong = s > i + 1 || name.starts_with(b"_") || indexed || is_sup;

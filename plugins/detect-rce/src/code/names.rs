@@ -166,7 +166,11 @@ const GADGETS: [&[u8]; 13] = [
 /// A dotted chain naming a gadget together with `runtime`,
 /// `processbuilder` or `java` (`runtime.clonetransformer`).
 pub fn is_gadget_chain(keys: &[Small<64>]) -> bool {
-    let gadget = keys.iter().any(|k| GADGETS.contains(&k.as_bytes()));
+    let gadget = keys.iter().any(|k| {
+        GADGETS
+            .iter()
+            .any(|g| crate::common::eq_short(g, k.as_bytes()))
+    });
     let anchor = keys.iter().any(|k| {
         matches!(
             k.as_bytes(),
