@@ -29,7 +29,7 @@ pub fn decode(src: &[u8], out: &mut Vec<u8>, cap: usize) -> bool {
 }
 
 /// Parses one reference after its `&`: bytes used and the character.
-fn reference(s: &[u8]) -> Option<(usize, u32)> {
+pub fn reference(s: &[u8]) -> Option<(usize, u32)> {
     if s.first() == Some(&b'#') {
         let (hex, mut i) = match s.get(1) {
             Some(b'x' | b'X') => (true, 2),

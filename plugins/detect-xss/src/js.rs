@@ -423,6 +423,17 @@ impl Scanner<'_> {
             b'`' => {
                 let tagged = self.expect == Expect::Operator && !self.nl;
                 let callee = self.pending_call;
+                // `x.call`...``, `Reflect.apply.call`...``: a function
+                // invoked through `call`/`apply` with a template, a way to
+                // call without parentheses that only payloads use.
+                let through_call = tagged
+                    && self.prev.kind == Kind::Ident
+                    && self.prev2.kind == Kind::Dot
+                    && matches!(
+                        src.get(self.prev.start..self.prev.end),
+                        Some(b"call" | b"apply")
+                    );
+                let tag_start = self.prev.start;
                 self.template_ref = None;
                 if !tagged {
                     if let s @ Step::Error = self.operand(Kind::Template, start) {
@@ -444,6 +455,9 @@ impl Scanner<'_> {
                     // [].sort.call`${alert}1`: the sink is an argument.
                     if let Some(c) = self.template_ref {
                         self.raise(c.level, (c.start, self.i));
+                    }
+                    if through_call {
+                        self.raise(Strength::Sink, (tag_start, self.i));
                     }
                     self.set_prev(Kind::Template, start);
                     self.expect = Expect::Operator;
@@ -840,6 +854,13 @@ impl Scanner<'_> {
                 Global::Window => {
                     // top['al'+'ert'](1), window['location']=...
                     let span = (start, self.i);
+                    // `self["\x24"]`: a global looked up by a name
+                    // spelled with escapes is hiding what it reaches.
+                    if let Some((s, e)) = self.bracket_str {
+                        if bracket_single && self.src[s..e].contains(&b'\\') {
+                            self.special_ref = Some((s, self.i, Strength::Sink));
+                        }
+                    }
                     self.prev_global = Global::Window;
                     self.pending_call = Some(Callee::new(span.0, span.1, Strength::Sink));
                     self.pending_assign = Some(span);

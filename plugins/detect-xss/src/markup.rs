@@ -171,10 +171,15 @@ fn is_handler_name(b: &[u8]) -> bool {
 /// placeholder (`onerror=KCF`).
 pub fn is_known_event(name: &[u8]) -> bool {
     let ev = &name[2.min(name.len())..];
-    let end = ev.iter().position(|&c| c < 0x20).unwrap_or(ev.len());
-    EVENTS
-        .binary_search_by(|k| k.as_bytes().cmp(&ev[..end]))
-        .is_ok()
+    let end = ev.iter().position(|&c| c < 0x20);
+    let whole = &ev[..end.unwrap_or(ev.len())];
+    if EVENTS.binary_search_by(|k| k.as_bytes().cmp(whole)).is_ok() {
+        return true;
+    }
+    // A name cut at the tokenizer's cap: an event it begins.
+    end.is_none()
+        && name.len() >= html::NAME_CAP
+        && EVENTS.iter().any(|k| k.as_bytes().starts_with(ev))
 }
 
 /// Event names (without `on`), from the HTML, SVG, DOM and CSS
@@ -346,6 +351,7 @@ const EVENTS: &[&str] = &[
     "webkitanimationend",
     "webkitanimationiteration",
     "webkitanimationstart",
+    "webkitplaybacktargetavailabilitychanged",
     "webkittransitionend",
     "wheel",
     "zoom",
@@ -409,6 +415,8 @@ struct TagState {
     content: Option<(usize, usize)>,
     rel_import: bool,
     rel_style: bool,
+    /// A `type` naming a script language (`text/javascript`).
+    script_type: bool,
     odd_charset: bool,
     /// SVG animation of an event handler attribute: the animated values.
     anim_handler: bool,
@@ -534,7 +542,14 @@ impl<'a, 'h> Markup<'a, 'h> {
         html::tokenize(text, &mut m);
     }
 
-    fn handler(&mut self, name: &[u8], code: &[u8], span: (usize, usize), framework: bool) {
+    fn handler(
+        &mut self,
+        name: &[u8],
+        code: &[u8],
+        span: (usize, usize),
+        framework: bool,
+        cut: bool,
+    ) {
         let strength = handler_strength(code);
         let known = !framework && is_known_event(name);
         let blank = is_blank(code);
@@ -549,6 +564,9 @@ impl<'a, 'h> Markup<'a, 'h> {
             Strength::Call => self.ctx.pick([70, 55, 40]),
             Strength::Code if known => self.ctx.pick([65, 55, 35]),
             Strength::Code => self.ctx.pick([55, 40, 25]),
+            // `<x onend=` at the very end: a handler injected into a tag
+            // (or after a quote break) whose value the page supplies.
+            Strength::None if blank && cut && known => self.ctx.pick([50, 50, 0]),
             Strength::None if blank => 0,
             Strength::None if known => self.ctx.pick([50, 50, 30]),
             Strength::None => self.ctx.pick([35, 25, 0]),
@@ -757,6 +775,15 @@ impl<'a, 'h> Markup<'a, 'h> {
             TagKind::Link => {
                 if t.rel_import && t.url {
                     self.add(Rule::DangerousTag, 60, span, "link element importing HTML");
+                } else if t.script_type && t.url {
+                    // Style sheets written in JavaScript (JSSS) and
+                    // links typed as script: what they load runs.
+                    self.add(
+                        Rule::DangerousTag,
+                        50,
+                        span,
+                        "link element loading a script",
+                    );
                 } else if t.rel_style && t.url {
                     self.add(
                         Rule::DangerousTag,
@@ -1047,10 +1074,12 @@ impl Events for Markup<'_, '_> {
             b"handler" => self.tag.xml_handler = true,
             _ => {}
         }
+        // The value runs to the end of the text (`<x onload=`).
+        let cut = ve >= src.len();
         if is_handler(&a.name) {
-            self.handler(a.name.local(), val, span, false);
+            self.handler(a.name.local(), val, span, false, cut);
         } else if is_framework_code(name) {
-            self.handler(name, val, span, true);
+            self.handler(name, val, span, true, cut);
         } else if is_url_attr(name) {
             self.url_attr(name, val, span);
             if self.tag.kind == TagKind::Animate
@@ -1082,6 +1111,7 @@ impl Events for Markup<'_, '_> {
                     self.tag.odd_charset |= utf7(val);
                 }
                 b"charset" => self.tag.odd_charset |= utf7(val),
+                b"type" => self.tag.script_type |= contains_ci(val, b"script"),
                 b"rel" => {
                     self.tag.rel_import |= contains_ci(val, b"import");
                     self.tag.rel_style |= contains_ci(val, b"stylesheet");

@@ -236,6 +236,9 @@ fn corpus_figures() {
         "GoTestWAF community recall {:.2}%",
         comm.rate()
     );
+    if pos.total > 0 {
+        assert!(pos.rate() >= 54.0, "CRS 941 recall {:.2}%", pos.rate());
+    }
     assert!(
         ben.total >= 300 && ben.rate() <= 0.5,
         "benign {:.2}%",
