@@ -197,6 +197,8 @@ mod tests {
         let mut s = INCLUDE_WORDS.to_vec();
         s.sort_unstable();
         assert_eq!(s, INCLUDE_WORDS);
+        // The SSRF detector asks for redirect words only after URL words.
+        assert!(REDIRECT_WORDS.iter().all(|w| URL_WORDS.contains(w)));
         let mut s = REDIRECT_WORDS.to_vec();
         s.sort_unstable();
         assert_eq!(s, REDIRECT_WORDS);

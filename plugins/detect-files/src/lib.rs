@@ -44,7 +44,9 @@
 //! - A URL in a parameter named for URLs (`url`, `website`, `redirect`) is
 //!   no inclusion; only its host matters, to the SSRF detector. A plain
 //!   URL to another site in an unknown parameter (CRS 931130) is not
-//!   flagged: links are everywhere.
+//!   flagged: links are everywhere. Given whole and ending in `?` (the
+//!   suffix-cutting tail of inclusion), outside parameters named for
+//!   URLs, it blocks: the trick needs the attacker's server.
 //! - Internal hosts inside prose ("my server 192.168.1.10 is down",
 //!   "open http://localhost:3000") are support-ticket talk: not reported
 //!   for a bare address, 30 for a URL. A metadata address is reported

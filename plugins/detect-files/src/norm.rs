@@ -54,17 +54,24 @@ fn hex2(v: &[u8], i: usize) -> Option<u8> {
     Some(hex(*v.get(i)?)? << 4 | hex(*v.get(i + 1)?)?)
 }
 
-/// The unit starting at `v[i]` (`i < v.len()`).
+/// The unit starting at `v[i]` (`i < v.len()`). Inlined: most bytes are
+/// plain ASCII and stand for themselves.
+#[inline]
 pub fn unit_at(v: &[u8], i: usize) -> Unit {
     let b = v[i];
-    if b < 0x80 {
-        return match b {
-            b'%' => escape(v, i).unwrap_or(Unit::plain(b)),
-            b'0' => hex_word(v, i).unwrap_or(Unit::plain(b)),
-            _ => Unit::plain(b),
-        };
+    if b < 0x80 && b != b'%' && b != b'0' {
+        return Unit::plain(b);
     }
-    multibyte(v, i)
+    unit_slow(v, i, b)
+}
+
+#[inline(never)]
+fn unit_slow(v: &[u8], i: usize, b: u8) -> Unit {
+    match b {
+        b'%' => escape(v, i).unwrap_or(Unit::plain(b)),
+        b'0' => hex_word(v, i).unwrap_or(Unit::plain(b)),
+        _ => multibyte(v, i),
+    }
 }
 
 /// `%2e` `%2f` `%5c` `%00`, `%uXXXX` of a dot or slash, `%c0%ae`.

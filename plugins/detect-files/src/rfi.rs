@@ -22,6 +22,11 @@
 //!   50. Summed: `http://1.2.3.4/shell.php` and `http://evil/shell.txt?`
 //!   reach 55; a plain URL, or a URL to an address, scores nothing here.
 //!   Inside a longer value the score is capped at 40, inside prose at 30.
+//!   A suffix cut on a whole-value URL to another host than the request's
+//!   `Host` adds 25 (so `?x=http://evil.example/a?` reaches 50): the
+//!   truncation trick needs a server the attacker controls, while a stray
+//!   `?` on a link back to the site itself is the application's own doing.
+//!   Not in a parameter named for URLs, where redirects carry such links.
 //! - `rfi.unc`: a UNC path as the whole value: 40, 60 for an include-like
 //!   parameter, an IP-literal host or an administrative share (`c$`).
 //!
@@ -29,9 +34,10 @@
 //! `redirect`...) gets no include bonus: whether it may be fetched is for
 //! the SSRF detector to judge.
 
-use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
+use rampart_plugin_api::types::Source;
+use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo, Tree};
 
-use crate::context::{Place, INCLUDE_WORDS};
+use crate::context::{Place, INCLUDE_WORDS, URL_WORDS};
 use crate::host::classify;
 use crate::norm::{is_prose, trim};
 use crate::url::{authority, each_url, Url};
@@ -64,7 +70,7 @@ impl Detector for RfiDetector {
         }
         let v = &value[..value.len().min(CAP)];
         let mut best = Best::new(Class::Rfi, NAME);
-        scan(v, &place, &mut best);
+        scan(v, &place, ctx.tree, &mut best);
         best.emit(ctx, place.layer, out);
     }
 }
@@ -99,10 +105,18 @@ fn has(table: &[&str], s: &[u8]) -> bool {
     crate::lookup(table, s)
 }
 
-fn scan(v: &[u8], place: &Place<'_>, best: &mut Best) {
+fn scan(v: &[u8], place: &Place<'_>, tree: &Tree, best: &mut Best) {
     let (t0, tv) = trim(v);
     let whole_end = t0 + tv.len();
+    let unc_like = tv.starts_with(b"\\\\") && tv.get(2).is_some_and(|&b| b != b'\\');
+    let relative = tv.starts_with(b"//") && tv.get(2).is_some_and(|&b| b != b'/');
+    // A URL needs a `:` (see `each_url`); UNC and protocol-relative paths
+    // are read only as the whole value. Nothing else is judged here.
+    if !unc_like && !relative && !v.contains(&b':') {
+        return;
+    }
     let include = place.name_has(INCLUDE_WORDS);
+    let mut url_named = None;
     let mut prose = None;
     each_url(v, |u| {
         if !carrier(u) {
@@ -111,12 +125,21 @@ fn scan(v: &[u8], place: &Place<'_>, best: &mut Best) {
         // A NUL that cuts the value still leaves the URL whole.
         let whole = u.start == t0 && (u.end >= whole_end || v.get(u.end) == Some(&0));
         let p = !whole && *prose.get_or_insert_with(|| is_prose(v, 4096));
-        judge(v, u, whole, include, p, best);
+        let cut_tail = u.nul
+            || u.fragment.is_some_and(|(s, e)| s >= e)
+            || u.query
+                .is_some_and(|(s, e)| v[s..e].iter().all(|&b| b == b'?'));
+        let offsite = whole
+            && cut_tail
+            && !include
+            && !*url_named.get_or_insert_with(|| place.name_has(URL_WORDS))
+            && off_site(tree, u.host.text());
+        judge(v, u, whole, include, p, offsite, best);
         true
     });
-    if tv.starts_with(b"\\\\") && tv.get(2).is_some_and(|&b| b != b'\\') {
+    if unc_like {
         unc(tv, t0, include, best);
-    } else if include && tv.starts_with(b"//") && tv.get(2).is_some_and(|&b| b != b'/') {
+    } else if include && relative {
         let auth = authority(tv, 2);
         if auth.host.text().contains(&b'.') {
             best.add(
@@ -144,7 +167,40 @@ fn carrier(u: &Url) -> bool {
     .any(|s| u.is(s))
 }
 
-fn judge(v: &[u8], u: &Url, whole: bool, include: bool, prose: bool, best: &mut Best) {
+/// `host` is neither the request's `Host` nor a subdomain of it (false
+/// when the request names no host).
+fn off_site(tree: &Tree, host: &[u8]) -> bool {
+    let Some(h) = tree.source(Source::Header) else {
+        return false;
+    };
+    let Some(own) = tree.child_by_key(h, b"host").map(|id| tree.value(id)) else {
+        return false;
+    };
+    let own = own.trim_ascii();
+    let own = match own.iter().rposition(|&b| b == b':') {
+        Some(c) if !own.starts_with(b"[") => &own[..c],
+        _ => own,
+    };
+    if own.is_empty() || host.is_empty() {
+        return false;
+    }
+    let within = |a: &[u8], b: &[u8]| {
+        a.len() >= b.len()
+            && a[a.len() - b.len()..].eq_ignore_ascii_case(b)
+            && (a.len() == b.len() || a[a.len() - b.len() - 1] == b'.')
+    };
+    !within(host, own) && !within(own, host)
+}
+
+fn judge(
+    v: &[u8],
+    u: &Url,
+    whole: bool,
+    include: bool,
+    prose: bool,
+    offsite: bool,
+    best: &mut Best,
+) {
     let path = &v[u.path.0..u.path.1];
     let last = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     let script = match last.iter().rposition(|&b| b == b'.') {
@@ -181,8 +237,11 @@ fn judge(v: &[u8], u: &Url, whole: bool, include: bool, prose: bool, best: &mut 
         );
         return;
     }
-    let mut score =
-        30 * u8::from(script) + 25 * u8::from(cut) + 25 * u8::from(ip) + 25 * u8::from(ftp);
+    let mut score = 30 * u8::from(script)
+        + 25 * u8::from(cut)
+        + 25 * u8::from(ip)
+        + 25 * u8::from(ftp)
+        + 25 * u8::from(cut && offsite);
     if !whole {
         score = score.min(if prose { 30 } else { 40 });
     }

@@ -80,11 +80,26 @@ impl Detector for SsrfDetector {
             return; // read again, decoded, in the path and the query
         }
         let v = &value[..value.len().min(CAP)];
+        if plain(v) && place.own_key.is_none_or(plain) {
+            // Only a single-label host given whole in a URL-like
+            // parameter is left to judge (`url=intranet`, `localhost`,
+            // `url=2130706433`); `bare` takes nothing else (a host of
+            // letters, digits, `-` and `_`, then the end or a `/`).
+            let (_, tv) = trim(v);
+            let label = tv
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if tv.is_empty() || !label || (tv != b"localhost" && !place.name_has(URL_WORDS)) {
+                return;
+            }
+        }
         let mut best = Best::new(Class::Ssrf, NAME);
+        let url_key = place.name_has(URL_WORDS);
         let cx = Cx {
             address: place.header_is(ADDRESS_HEADERS),
-            url_key: place.name_has(URL_WORDS),
-            redirect: place.name_has(REDIRECT_WORDS),
+            url_key,
+            // Redirect words are URL words too.
+            redirect: url_key && place.name_has(REDIRECT_WORDS),
         };
         scan(v, &cx, true, &mut best);
         if let Some(k) = place.own_key {
@@ -94,6 +109,35 @@ impl Detector for SsrfDetector {
         }
         best.emit(ctx, place.layer, out);
     }
+}
+
+/// A value (or key) without what a URL, a host with a dot or a port, an
+/// address in brackets, a UNC or protocol-relative path, an escape or a
+/// disguised character needs: no `.`, `:`, `[`, `/`, `\`, `%`, no `0x`
+/// (hex-written dots) and only ASCII. `each_url` needs a `:`; a bare host
+/// is judged only with one of these or in a URL-like parameter (checked by
+/// the caller); a metadata address in a token needs a dot or a colon once
+/// decoded. One pass, no state.
+fn plain(v: &[u8]) -> bool {
+    for (i, &b) in v.iter().enumerate() {
+        if HOSTY[b as usize] && (b != b'0' || matches!(v.get(i + 1), Some(b'x' | b'X'))) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The bytes `plain` stops at: what hosts and URLs need, and `0` (of `0x`).
+static HOSTY: [bool; 256] = hosty();
+
+const fn hosty() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        t[b] = b >= 0x80 || matches!(b as u8, b'.' | b':' | b'[' | b'/' | b'\\' | b'%' | b'0');
+        b += 1;
+    }
+    t
 }
 
 struct Cx {
@@ -335,5 +379,24 @@ fn metadata_tokens(v: &[u8], best: &mut Best) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plain` stops at exactly what its comment names.
+    #[test]
+    fn plain_values() {
+        for b in 0..=255u8 {
+            let stop = b >= 0x80 || b".:[/\\%".contains(&b);
+            assert_eq!(plain(&[b'a', b, b'a']), !stop, "{b:#x}");
+        }
+        assert!(plain(b"red running shoes 10"));
+        assert!(!plain(b"0x7f000001"));
+        assert!(!plain(b"a0X1"));
+        assert!(!plain(b"127.0.0.1"));
+        assert!(!plain("①②⑦".as_bytes()));
     }
 }

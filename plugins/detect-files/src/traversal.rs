@@ -53,7 +53,7 @@
 
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
-use crate::context::{Place, INCLUDE_WORDS};
+use crate::context::{name_has_word, Place, INCLUDE_WORDS};
 use crate::norm::{is_prose, is_space, starts_with_ci, trim, unit_at, OTHER};
 use crate::sensitive::{classify, is_asset, leak, Leak, Sens};
 use crate::{Best, CAP};
@@ -85,13 +85,25 @@ impl Detector for TraversalDetector {
         if place.raw_uri {
             return;
         }
-        let mut best = Best::new(Class::Traversal, NAME);
         let v = &value[..value.len().min(CAP)];
-        scan(v, &place, false, &mut best);
-        if let Some(k) = place.own_key {
-            let mut kb = Best::new(Class::Traversal, NAME);
-            scan(&k[..k.len().min(CAP)], &place, true, &mut kb);
-            best.merge_key(&kb);
+        let v_plain = plain(v);
+        let key = place
+            .own_key
+            .map(|k| &k[..k.len().min(CAP)])
+            .filter(|k| !plain(k));
+        if !place.url_path && v_plain && key.is_none() {
+            return;
+        }
+        let mut best = Best::new(Class::Traversal, NAME);
+        if !v_plain {
+            scan(v, &place, false, &mut best);
+        }
+        if let Some(k) = key {
+            {
+                let mut kb = Best::new(Class::Traversal, NAME);
+                scan(k, &place, true, &mut kb);
+                best.merge_key(&kb);
+            }
         }
         if place.url_path {
             restricted(v, &mut best);
@@ -100,23 +112,98 @@ impl Detector for TraversalDetector {
     }
 }
 
+/// A value `scan` finds nothing in: every run between delimiters is a
+/// plain word (ASCII, no NUL, no separator, dot, escape, `0`, `:` or `;`,
+/// see the skip in `scan`), and no `_` for a dotless secret name given as
+/// the whole value (`id_rsa`). Wrappers need a `:`. One pass, no state.
+fn plain(v: &[u8]) -> bool {
+    v.iter()
+        .all(|&b| BYTES[b as usize] & (PATHY | UNDERSCORE) == 0)
+}
+
+/// Byte classes, looked up once per byte on the hot paths.
+const DELIM: u8 = 1;
+/// Not part of a plain word: non-ASCII, NUL, a separator, a dot, an
+/// escape, `0` (hex-written dots), `:` or `;`.
+const PATHY: u8 = 2;
+const UNDERSCORE: u8 = 4;
+
+static BYTES: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut k = 0;
+        if (c < 0x20 && c != 0)
+            || matches!(
+                c,
+                b' ' | b'"'
+                    | b'\''
+                    | b'`'
+                    | b'<'
+                    | b'>'
+                    | b'('
+                    | b')'
+                    | b'{'
+                    | b'}'
+                    | b'['
+                    | b']'
+                    | b'|'
+                    | b'&'
+                    | b'='
+                    | b'?'
+                    | b'#'
+                    | b','
+                    | 0x7F
+            )
+        {
+            k |= DELIM;
+        }
+        if c >= 0x80 || matches!(c, 0 | b'/' | b'\\' | b'.' | b'%' | b':' | b'0' | b';') {
+            k |= PATHY;
+        }
+        if c == b'_' {
+            k |= UNDERSCORE;
+        }
+        t[b] = k;
+        b += 1;
+    }
+    t
+}
+
+/// Whether the value reads as prose, worked out on first use.
+struct Prose<'a> {
+    v: &'a [u8],
+    val: Option<bool>,
+}
+
+impl Prose<'_> {
+    fn get(&mut self) -> bool {
+        let v = self.v;
+        *self.val.get_or_insert_with(|| is_prose(v, 4096))
+    }
+}
+
 /// Everything this detector reads in one value (or key).
 fn scan(v: &[u8], place: &Place<'_>, is_key: bool, best: &mut Best) {
     let (ts, tv) = trim(v);
     let whole = (ts, ts + tv.len());
-    let mut prose = None;
-    let include = place.name_has(INCLUDE_WORDS) && !is_key;
+    let mut prose = Prose { v, val: None };
     let upload = place
         .name
         .is_some_and(|n| n.eq_ignore_ascii_case(b"@filename"))
         && !is_key;
     let cx = Cx {
         whole,
-        include,
+        name: if is_key { None } else { place.name },
+        include: std::cell::OnceCell::new(),
         upload,
         url_path: place.url_path && !is_key,
         is_key,
     };
+    let mut t = Token::new();
     let mut i = 0;
     while i < v.len() {
         let u = unit_at(v, i);
@@ -126,38 +213,43 @@ fn scan(v: &[u8], place: &Place<'_>, is_key: bool, best: &mut Best) {
         }
         // Plain words (no separator, dot, escape, NUL or non-ASCII) are
         // no paths: skip them without building a token.
-        let run_end = i + v[i..]
-            .iter()
-            .position(|&b| b < 0x80 && delim(b))
-            .unwrap_or(v.len() - i);
+        let run_end = i + v[i..].iter().position(|&b| delim(b)).unwrap_or(v.len() - i);
         let run = &v[i..run_end];
-        let plain = run.iter().all(|&b| {
-            b < 0x80 && b != 0 && !matches!(b, b'/' | b'\\' | b'.' | b'%' | b':' | b'0' | b';')
-        });
+        let plain = run.iter().all(|&b| BYTES[b as usize] & PATHY == 0);
         // (A whole value may still be a dotless secret name: `id_rsa`.)
         let whole_run = i <= whole.0 && run_end >= whole.1;
         if plain && !(whole_run && run.contains(&b'_')) {
             i = run_end.max(i + 1);
             continue;
         }
-        let (t, end) = Token::read(v, i);
+        let end = t.read(v, i);
         i = end.max(i + 1);
         if t.count + (t.parents as usize) > 0 && t.interesting(whole) {
-            let p = *prose.get_or_insert_with(|| is_prose(v, 4096));
-            judge(&t, &cx, p, best);
+            judge(&t, &cx, &mut prose, best);
         }
     }
     wrappers(v, is_key, best);
 }
 
 /// The context a token is judged in.
-struct Cx {
+struct Cx<'t> {
     /// The trimmed value's extent.
     whole: (usize, usize),
-    include: bool,
+    /// The parameter's name (none for a key), for `include`.
+    name: Option<&'t [u8]>,
+    /// The name has an include word: worked out on first use.
+    include: std::cell::OnceCell<bool>,
     upload: bool,
     url_path: bool,
     is_key: bool,
+}
+
+impl Cx<'_> {
+    fn include(&self) -> bool {
+        *self
+            .include
+            .get_or_init(|| self.name.is_some_and(|n| name_has_word(n, INCLUDE_WORDS)))
+    }
 }
 
 /// Ends a path token. Invalid UTF-8 does too (`OTHER` of one byte).
@@ -166,28 +258,7 @@ fn delim_unit(u: crate::norm::Unit) -> bool {
 }
 
 fn delim(b: u8) -> bool {
-    (b < 0x20 && b != 0)
-        || matches!(
-            b,
-            b' ' | b'"'
-                | b'\''
-                | b'`'
-                | b'<'
-                | b'>'
-                | b'('
-                | b')'
-                | b'{'
-                | b'}'
-                | b'['
-                | b']'
-                | b'|'
-                | b'&'
-                | b'='
-                | b'?'
-                | b'#'
-                | b','
-                | 0x7F
-        )
+    BYTES[b as usize] & DELIM != 0
 }
 
 /// One segment as kept for table lookups.
@@ -288,10 +359,12 @@ enum Lead {
 }
 
 impl Token {
-    fn read(v: &[u8], start: usize) -> (Token, usize) {
-        let mut t = Token {
-            start,
-            end: start,
+    /// A token to read into; `read` resets it. Reused across the tokens of
+    /// a value: the ring is only ever read below `count`, after a write.
+    fn new() -> Token {
+        Token {
+            start: 0,
+            end: 0,
             absolute: false,
             file_url: false,
             url: false,
@@ -311,7 +384,32 @@ impl Token {
             base: 0,
             count: 0,
             lost: false,
-        };
+        }
+    }
+
+    /// Reads the token starting at `v[start]`; returns where it ends.
+    fn read(&mut self, v: &[u8], start: usize) -> usize {
+        let t = self;
+        t.start = start;
+        t.end = start;
+        t.absolute = false;
+        t.file_url = false;
+        t.url = false;
+        t.seps = 0;
+        t.back = false;
+        t.fwd = false;
+        t.odd = false;
+        t.odd_parent = false;
+        t.nul = false;
+        t.triple = false;
+        t.parents = 0;
+        t.pushed = 0;
+        t.depth = 0;
+        t.min_depth = 0;
+        t.first_parent = None;
+        t.base = 0;
+        t.count = 0;
+        t.lost = false;
         let mut cur = Cur::new();
         let mut lead = Lead::Start;
         let mut run = 0u32; // separators in the current run
@@ -382,7 +480,7 @@ impl Token {
             t.finish(&mut cur, &mut lead, run, seg_start, true);
         }
         t.end = i;
-        (t, i)
+        i
     }
 
     /// Ends a segment; `last` when no separator follows it.
@@ -527,7 +625,7 @@ fn remote(scheme: &[u8]) -> bool {
     .contains(&s)
 }
 
-fn judge(t: &Token, cx: &Cx, prose: bool, best: &mut Best) {
+fn judge(t: &Token, cx: &Cx<'_>, prose: &mut Prose<'_>, best: &mut Best) {
     let mut buf: [&[u8]; STACK] = [b""; STACK];
     let n = t.segs(&mut buf);
     let segs = &buf[..n];
@@ -551,12 +649,12 @@ fn judge(t: &Token, cx: &Cx, prose: bool, best: &mut Best) {
             } else if shaped {
                 if standalone {
                     60
-                } else if prose {
+                } else if prose.get() {
                     35
                 } else {
                     50
                 }
-            } else if standalone && cx.include {
+            } else if standalone && cx.include() {
                 60
             } else if standalone && cx.upload {
                 50
@@ -576,12 +674,12 @@ fn judge(t: &Token, cx: &Cx, prose: bool, best: &mut Best) {
             let score = if reached && climb > 0 {
                 80
             } else if reached {
-                if prose {
+                if prose.get() {
                     30
                 } else {
                     70
                 }
-            } else if standalone && (shaped || cx.include) {
+            } else if standalone && (shaped || cx.include()) {
                 40
             } else {
                 0
@@ -593,7 +691,7 @@ fn judge(t: &Token, cx: &Cx, prose: bool, best: &mut Best) {
             let windows = segs.first().is_some_and(|s| s.starts_with(b"win"));
             let score = if climb > 0 {
                 70
-            } else if prose {
+            } else if prose.get() {
                 25
             } else if windows {
                 40 // `C:\Windows\System32\...` is also pasted by users
@@ -633,7 +731,7 @@ fn judge(t: &Token, cx: &Cx, prose: bool, best: &mut Best) {
         if t.back && !t.fwd {
             score += 10;
         }
-        if cx.include && standalone {
+        if cx.include() && standalone {
             score += 15;
         }
         if cx.upload {
@@ -789,5 +887,26 @@ fn restricted(v: &[u8], best: &mut Best) {
             ),
             None => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte table says what the plain definitions say.
+    #[test]
+    fn byte_classes_match_their_definitions() {
+        for b in 0..=255u8 {
+            let delim_def = (b < 0x20 && b != 0) || b" \"'`<>(){}[]|&=?#,\x7f".contains(&b);
+            assert_eq!(delim(b), delim_def, "delim {b:#x}");
+            let pathy = b >= 0x80 || b"\0/\\.%:0;".contains(&b);
+            assert_eq!(BYTES[b as usize] & PATHY != 0, pathy, "pathy {b:#x}");
+            assert_eq!(BYTES[b as usize] & UNDERSCORE != 0, b == b'_');
+        }
+        assert!(plain(b"red running shoes"));
+        assert!(!plain(b"price_asc"));
+        assert!(!plain(b"../x"));
+        assert!(!plain("caf\u{e9}".as_bytes()));
     }
 }

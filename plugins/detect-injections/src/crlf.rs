@@ -19,7 +19,14 @@
 //!   textareas hold `Note: ...` lines, nor in text decoded from a document
 //!   (JSON, base64...) wherever it sits;
 //! - an HTML document after an empty line (`crlf.response-body`: 60, 30 in
-//!   the body).
+//!   the body);
+//! - a request line `GET /a.html HTTP/1.1` (`crlf.request-smuggling`: 70,
+//!   60 in the body): a second request smuggled into the first, for a
+//!   server or proxy that forwards the value. The request line counts after
+//!   a break, and also before one (`xGET /a HTTP/1.1` CRLF at the start of
+//!   a body that a desynchronised back end reads as the next request). A
+//!   request line with no line break around it starts nothing and is not
+//!   reported (developers paste them into forms).
 //!
 //! A literal `\r\n` escape scores at most 40: only an application that
 //! unescapes the value would be hurt, and code snippets are full of them.
@@ -64,7 +71,21 @@ impl Detector for CrlfDetector {
         let mut rep = Reporter::new(out, ctx, Class::Crlf, NAME, value.len());
         let s = head(value);
         let mut path_break = None;
+        let mut first = true;
         breaks(s, |br| {
+            if first {
+                first = false;
+                if br.kind != Kind::Escaped && request_line(&s[..br.start], false) {
+                    let score = if at == Place::Body { 60 } else { 70 };
+                    rep.report(
+                        "crlf.request-smuggling",
+                        score,
+                        || "an HTTP request line ended by a line break",
+                        0,
+                        br.end,
+                    );
+                }
+            }
             if br.kind == Kind::Real && path_break.is_none() {
                 path_break = Some(br);
             }
@@ -179,6 +200,21 @@ fn line(s: &[u8], br: Break, at: Place, rep: &mut Reporter<'_>) {
         );
         return;
     }
+    if request_line(text, true) {
+        let score = match (br.kind, body) {
+            (Kind::Escaped, _) => 40,
+            (_, true) => 60,
+            (_, false) => 70,
+        };
+        rep.report(
+            "crlf.request-smuggling",
+            score,
+            || "a line break followed by an HTTP request line",
+            br.start,
+            end,
+        );
+        return;
+    }
     if br.blank && BODY_TAGS.iter().any(|t| starts_ci(s, i, t)) {
         let score = if body || br.kind == Kind::Escaped {
             30
@@ -268,6 +304,85 @@ fn status_line(t: &[u8]) -> bool {
         && t.get(c..c + 3)
             .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
         && !t.get(c + 3).is_some_and(u8::is_ascii_digit)
+}
+
+/// Methods a smuggled request line uses (upper case).
+const METHODS: &[&str] = &[
+    "CONNECT",
+    "COPY",
+    "DELETE",
+    "GET",
+    "HEAD",
+    "LOCK",
+    "MKCOL",
+    "MOVE",
+    "OPTIONS",
+    "PATCH",
+    "POST",
+    "PROPFIND",
+    "PROPPATCH",
+    "PUT",
+    "TRACE",
+    "TRACK",
+    "UNLOCK",
+];
+
+/// The line `t` ends with an HTTP request line, `METHOD SP target SP
+/// HTTP/d[.d]`. With `whole`, the method must start the line (after
+/// blanks) and be a word of its own; otherwise it may be glued to what
+/// precedes it in upper case (`barGET`), the end of a smuggled chunk.
+fn request_line(t: &[u8], whole: bool) -> bool {
+    let t = t.trim_ascii_end();
+    // The version: `HTTP/` and a digit, an optional `.digit`.
+    let mut e = t.len();
+    if e >= 2 && t[e - 1].is_ascii_digit() && t[e - 2] == b'.' {
+        e -= 2;
+    }
+    if e < 6 || !t[e - 1].is_ascii_digit() || !starts_ci(t, e - 6, b"http/") {
+        return false;
+    }
+    let v = e - 6;
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    // The target: one token between blanks.
+    let mut te = v;
+    while te > 0 && blank(t[te - 1]) {
+        te -= 1;
+    }
+    if te == v {
+        return false;
+    }
+    let mut ts = te;
+    while ts > 0 && !blank(t[ts - 1]) {
+        ts -= 1;
+    }
+    if ts == te || !matches!(t[ts], b'/' | b'*') && !t[ts].is_ascii_alphanumeric() {
+        return false;
+    }
+    // The method.
+    let mut me = ts;
+    while me > 0 && blank(t[me - 1]) {
+        me -= 1;
+    }
+    if me == ts {
+        return false;
+    }
+    let mut ms = me;
+    while ms > 0 && t[ms - 1].is_ascii_alphabetic() && me - ms < 32 {
+        ms -= 1;
+    }
+    let word = &t[ms..me];
+    if whole && !t[..ms].iter().all(|&b| blank(b)) {
+        return false;
+    }
+    // The method as a word of its own, in any case (`get / http/1.1`).
+    if METHODS
+        .iter()
+        .any(|m| word.eq_ignore_ascii_case(m.as_bytes()))
+    {
+        return true;
+    }
+    // Glued to what precedes it: an upper-case method ending the word.
+    !whole && METHODS.iter().any(|m| word.ends_with(m.as_bytes()))
 }
 
 /// A strict header name whose value has a shape prose would not give it.

@@ -1,9 +1,10 @@
 //! Detectors of the injection classes that target an interpreter other
 //! than SQL, a shell or a browser: XML external entities, XML injection,
 //! XPath, LDAP, NoSQL (MongoDB), CRLF / HTTP response splitting, mail
-//! (SMTP/IMAP) injection and server-side includes.
+//! (SMTP/IMAP) injection, server-side includes and session fixation.
 //!
-//! Each class is its own detector and plugin, named after the class:
+//! Each class is its own detector and plugin, named after the class
+//! (session fixation has no class code yet):
 //!
 //! | plugin | detector | class |
 //! |---|---|---|
@@ -15,6 +16,7 @@
 //! | `crlf` | [`CrlfDetector`] | [`Class::Crlf`] |
 //! | `mail-injection` | [`MailInjectionDetector`] | [`Class::MailInjection`] |
 //! | `ssi` | [`SsiDetector`] | [`Class::Ssi`] |
+//! | `session-fixation` | [`SessionFixationDetector`] | session-fixation |
 //!
 //! The module of each detector documents its rules and scores. Common
 //! ground:
@@ -28,7 +30,8 @@
 //!   only for values that hold UTF-7 markup).
 //! - Context comes from the request-point tree: the point's key and its
 //!   parents' keys (`$ne` under `body:json.user`, `!entity` under
-//!   `body:xml`), its source (the path, a header, the body).
+//!   `body:xml`), its source (the path, a header, the body); session
+//!   fixation also reads the request's `Referer`, `Host`, cookies and path.
 //! - Findings: at most four per value and detector, one per rule (the
 //!   strongest), each spanning the evidence in the value (an empty span
 //!   when the evidence is the point's key). Scores follow the engine's
@@ -39,6 +42,7 @@ mod ldap;
 mod lines;
 mod mail;
 mod nosql;
+mod session;
 mod ssi;
 mod util;
 mod xmlinj;
@@ -49,6 +53,7 @@ pub use crlf::CrlfDetector;
 pub use ldap::LdapDetector;
 pub use mail::MailInjectionDetector;
 pub use nosql::NosqlDetector;
+pub use session::SessionFixationDetector;
 pub use ssi::SsiDetector;
 pub use xmlinj::XmlInjectionDetector;
 pub use xpath::XpathDetector;
@@ -56,8 +61,9 @@ pub use xxe::XxeDetector;
 
 use rampart_plugin_api::{Class, Origin, Registry, RegistryError};
 
-/// The classes of this crate's detectors, in registration order.
-pub const CLASSES: [Class; 8] = [
+/// The classes of this crate's detectors (each named after its class), in
+/// registration order.
+pub const CLASSES: [Class; 9] = [
     Class::Xxe,
     Class::XmlInjection,
     Class::Xpath,
@@ -66,6 +72,7 @@ pub const CLASSES: [Class; 8] = [
     Class::Crlf,
     Class::MailInjection,
     Class::Ssi,
+    Class::SessionFixation,
 ];
 
 /// Registers the detectors of this crate.
@@ -77,7 +84,8 @@ pub fn register(reg: &mut Registry) -> Result<(), RegistryError> {
     reg.add_detector(NosqlDetector, Origin::Builtin)?;
     reg.add_detector(CrlfDetector, Origin::Builtin)?;
     reg.add_detector(MailInjectionDetector, Origin::Builtin)?;
-    reg.add_detector(SsiDetector, Origin::Builtin)
+    reg.add_detector(SsiDetector, Origin::Builtin)?;
+    reg.add_detector(SessionFixationDetector, Origin::Builtin)
 }
 
 // Loadable as a shared library:
@@ -94,5 +102,6 @@ rampart_plugin_api::declare_plugin! {
         CrlfDetector,
         MailInjectionDetector,
         SsiDetector,
+        SessionFixationDetector,
     ],
 }

@@ -14,6 +14,21 @@
 //!   the value or after a quote: `';return true;var a='`, `0;var d=new
 //!   Date();do{...}while(...)`, `'||'1'=='1`, `' && this.password.match(`.
 //!
+//! - `nosql.orm-lookup`: a parameter name that is a Django ORM filter
+//!   expression, `field__lookup` (`password__startswith=a`,
+//!   `user__profile__city__startswith=p`): an application that passes
+//!   request parameters to `Model.objects.filter(**params)` lets the
+//!   caller read any field through any relation, one character at a time.
+//!   This is operator injection into an ORM query, the same attack as
+//!   `user[$ne]=` against MongoDB. django-filter APIs legitimately expose
+//!   single lookups (`price__gte=10`, `name__icontains=x`), so the name
+//!   alone scores 20; each relation crossed before the field adds 15 (two
+//!   relations block), a prefix/contains/regex probe with an operand of at
+//!   most three characters (the blind-extraction step) adds 15; a secret
+//!   or privilege field on the way (`password`, `token`, `is_staff`,
+//!   `roles`...) scores 70, and a JSON-key lookup (`has_key`) probing for
+//!   one (`data__has_key=is_admin`) 60.
+//!
 //! Operators are in three sorted tables: code execution (`$where`,
 //! `$function`, `$accumulator`, `$expr`: 80), query operators used to
 //! bypass checks or read data (`$ne`, `$gt`, `$regex`, `$in`, `$or`,
@@ -26,7 +41,8 @@
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
 use crate::util::{
-    find_byte, head, ident_end, in_table, is_ident, keys_up, skip_ws, starts_ci, Reporter,
+    find_byte, head, ident_end, in_table, is_ident, is_layer, keys_up, place, skip_ws, starts_ci,
+    Place, Reporter,
 };
 
 const NAME: &str = "nosql";
@@ -59,28 +75,220 @@ impl Detector for NosqlDetector {
     fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>) {
         let mut rep = Reporter::new(out, ctx, Class::Nosql, NAME, value.len());
         let len = value.len();
-        keys_up(ctx, |level, key| {
-            if let Some((op, score)) = key_operator(head(key)) {
-                rep.report(
-                    "nosql.operator-key",
-                    score,
-                    || {
-                        format!(
-                            "the value is the operand of the MongoDB operator {}",
-                            String::from_utf8_lossy(op)
-                        )
-                    },
-                    0,
-                    len,
-                );
-            }
-            level + 1 < MAX_KEYS
-        });
         let s = head(value);
-        operators(s, &mut rep);
-        shell(s, &mut rep);
-        js(s, &mut rep);
+        let orm = matches!(place(ctx), Place::Query | Place::Body) && !is_layer(ctx);
+        // The keys above the point are read with its value, not again when
+        // the engine offers a member's name on its own.
+        if ctx.is_value(value) {
+            keys_up(ctx, |level, key| {
+                if level == 0 && orm {
+                    if let Some((score, what)) = orm_lookup(head(key), s) {
+                        rep.report(
+                            "nosql.orm-lookup",
+                            score,
+                            || {
+                                format!(
+                                    "the parameter name {} is a Django ORM filter ({what})",
+                                    String::from_utf8_lossy(key)
+                                )
+                            },
+                            0,
+                            0,
+                        );
+                    }
+                }
+                if let Some((op, score)) = key_operator(head(key)) {
+                    rep.report(
+                        "nosql.operator-key",
+                        score,
+                        || {
+                            format!(
+                                "the value is the operand of the MongoDB operator {}",
+                                String::from_utf8_lossy(op)
+                            )
+                        },
+                        0,
+                        len,
+                    );
+                }
+                level + 1 < MAX_KEYS
+            });
+        }
+        // What the value scans need: `$` for operators, `db.` for shell
+        // calls, `;`, `||` or `&&` for a breakout. One pass rejects the rest.
+        let (mut dollar, mut dot, mut punct) = (false, false, false);
+        for (i, &b) in s.iter().enumerate() {
+            match b {
+                b'$' => dollar = true,
+                b'.' => dot |= i >= 2 && s[i - 2..i].eq_ignore_ascii_case(b"db"),
+                b';' => punct = true,
+                b'|' | b'&' => punct |= i > 0 && s[i - 1] == b,
+                _ => {}
+            }
+        }
+        if dollar {
+            operators(s, &mut rep);
+        }
+        if dot {
+            shell(s, &mut rep);
+        }
+        if punct {
+            js(s, &mut rep);
+        }
     }
+}
+
+/// Django's built-in and PostgreSQL lookups (sorted).
+const LOOKUPS: &[&str] = &[
+    "contained_by",
+    "contains",
+    "date",
+    "day",
+    "endswith",
+    "exact",
+    "gt",
+    "gte",
+    "has_any_keys",
+    "has_key",
+    "has_keys",
+    "hour",
+    "icontains",
+    "iendswith",
+    "iexact",
+    "in",
+    "iregex",
+    "isnull",
+    "iso_week_day",
+    "iso_year",
+    "istartswith",
+    "len",
+    "lt",
+    "lte",
+    "minute",
+    "month",
+    "overlap",
+    "quarter",
+    "range",
+    "regex",
+    "search",
+    "second",
+    "startswith",
+    "time",
+    "trigram_similar",
+    "unaccent",
+    "week",
+    "week_day",
+    "year",
+];
+
+/// Lookups that test part of a text: the blind-extraction oracle.
+const PROBES: &[&str] = &[
+    "contains",
+    "endswith",
+    "icontains",
+    "iendswith",
+    "iregex",
+    "istartswith",
+    "regex",
+    "startswith",
+];
+
+/// Lookups that test which keys a JSON or array field holds.
+const KEY_PROBES: &[&str] = &[
+    "contained_by",
+    "contains",
+    "has_any_keys",
+    "has_key",
+    "has_keys",
+    "overlap",
+];
+
+/// Field names that hold secrets or privileges.
+fn sensitive(w: &[u8]) -> bool {
+    if w.len() > 40 {
+        return false;
+    }
+    let mut buf = [0u8; 40];
+    let n = &mut buf[..w.len()];
+    for (d, s) in n.iter_mut().zip(w) {
+        *d = s.to_ascii_lowercase();
+    }
+    let n: &[u8] = n;
+    if matches!(n, b"role" | b"roles" | b"salt" | b"otp" | b"totp" | b"pin") {
+        return true;
+    }
+    const PARTS: [&[u8]; 10] = [
+        b"password",
+        b"passwd",
+        b"secret",
+        b"token",
+        b"api_key",
+        b"apikey",
+        b"is_admin",
+        b"is_staff",
+        b"is_superuser",
+        b"permission",
+    ];
+    PARTS.iter().any(|p| n.windows(p.len()).any(|x| x == *p))
+}
+
+/// A Django ORM filter expression as a parameter name; the score and what
+/// made it one.
+fn orm_lookup(key: &[u8], value: &[u8]) -> Option<(u8, &'static str)> {
+    if key.len() < 5 || key.len() > 256 || key.starts_with(b"_") || key.ends_with(b"_") {
+        return None;
+    }
+    if !key.windows(2).any(|w| w == b"__") || !key.iter().all(|&b| is_ident(b)) {
+        return None;
+    }
+    let mut segs = [&b""[..]; 16];
+    let mut n = 0;
+    let mut start = 0;
+    let mut i = 0;
+    while i + 1 < key.len() {
+        if key[i] == b'_' && key[i + 1] == b'_' {
+            if n + 1 >= segs.len() {
+                return None;
+            }
+            segs[n] = &key[start..i];
+            n += 1;
+            i += 2;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    segs[n] = &key[start..];
+    n += 1;
+    let segs = &segs[..n];
+    // `a___b` leaves a segment that starts with `_`; Python names may, but
+    // no lookup chain of a real model does.
+    if segs.iter().any(|g| g.is_empty() || g[0] == b'_') {
+        return None;
+    }
+    let (last, fields) = segs.split_last()?;
+    if !in_table(LOOKUPS, last) {
+        return None;
+    }
+    if fields.iter().any(|f| sensitive(f)) {
+        return Some((70, "a lookup on a secret or privilege field"));
+    }
+    let v = value.trim_ascii();
+    if in_table(KEY_PROBES, last) && sensitive(v) {
+        return Some((60, "a probe for a privilege or secret key"));
+    }
+    let hops = fields.len() - 1;
+    let mut score = 20 + 15 * hops.min(4) as u32;
+    let mut what = if hops > 0 {
+        "a lookup across relations"
+    } else {
+        "a field lookup"
+    };
+    if in_table(PROBES, last) && !v.is_empty() && v.len() <= 3 {
+        score += 15;
+        what = "a short text probe (blind extraction)";
+    }
+    Some((score.min(80) as u8, what))
 }
 
 /// Operators that run JavaScript or arbitrary expressions.

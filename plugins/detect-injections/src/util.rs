@@ -160,6 +160,12 @@ pub(crate) fn own_key<'t>(ctx: &DetectCtx<'t>) -> Option<&'t [u8]> {
     None
 }
 
+/// The point is a decoding layer of another value (`query.q:base64`): what
+/// its key says was already reported at the value itself.
+pub(crate) fn is_layer(ctx: &DetectCtx<'_>) -> bool {
+    node_ok(ctx, ctx.point) && matches!(ctx.tree.node(ctx.point).seg, Seg::Layer(_))
+}
+
 /// The node of the point's own key (see [`own_key`]) and its parent.
 pub(crate) fn own_key_node(ctx: &DetectCtx<'_>) -> Option<(NodeId, NodeId)> {
     let tree = ctx.tree;

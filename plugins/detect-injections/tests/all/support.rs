@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use rampart_detect_injections::{
-    CrlfDetector, LdapDetector, MailInjectionDetector, NosqlDetector, SsiDetector,
-    XmlInjectionDetector, XpathDetector, XxeDetector, CLASSES,
+    CrlfDetector, LdapDetector, MailInjectionDetector, NosqlDetector, SessionFixationDetector,
+    SsiDetector, XmlInjectionDetector, XpathDetector, XxeDetector, CLASSES,
 };
 use rampart_plugin_api::types::{NodeKind, Seg, Source};
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, NodeId, Tree};
@@ -12,7 +12,7 @@ use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, NodeId, Tree};
 /// The engine's blocking threshold.
 pub const BLOCK: u32 = 50;
 
-pub fn detectors() -> [&'static dyn Detector; 8] {
+pub fn detectors() -> [&'static dyn Detector; 9] {
     [
         &XxeDetector,
         &XmlInjectionDetector,
@@ -22,6 +22,7 @@ pub fn detectors() -> [&'static dyn Detector; 8] {
         &CrlfDetector,
         &MailInjectionDetector,
         &SsiDetector,
+        &SessionFixationDetector,
     ]
 }
 
@@ -156,7 +157,11 @@ pub fn inspect_at(tree: &Tree, point: NodeId, value: &[u8]) -> Vec<Finding> {
         tree,
         point,
         source: tree.source_of(point),
-        endpoint: b"/",
+        // The engine's endpoint is the request path: a case's `path` point.
+        endpoint: tree
+            .source(Source::Path)
+            .filter(|&p| tree.node(p).kind == NodeKind::Leaf)
+            .map_or(&b"/"[..], |p| tree.value(p)),
         content_type: None,
     };
     let mut all = Vec::new();
@@ -224,6 +229,7 @@ pub fn describe(f: &[Finding]) -> String {
 #[test]
 fn classes_and_names() {
     let ds = detectors();
+    assert_eq!(ds.len(), CLASSES.len());
     for (d, c) in ds.iter().zip(CLASSES) {
         assert_eq!(d.classes(), &[c]);
         assert_eq!(d.info().name, c.as_str());

@@ -99,3 +99,8 @@ fn mail_injection() {
 fn ssi() {
     run("ssi", 30);
 }
+
+#[test]
+fn session_fixation() {
+    run("session-fixation", 30);
+}

@@ -344,29 +344,3 @@ fn gotestwaf_crlf_in_path() {
     assert_eq!(payloads.len(), 7);
     assert!(caught >= 6);
 }
-
-/// Speed: every leaf of the benign requests, inspected in a loop. Run once
-/// optimised (`cargo test --release ... speed -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn speed() {
-    let heads = heads_of_file(&testdata("benign-requests.txt"));
-    let trees: Vec<_> = heads.iter().map(tree_of).collect();
-    let det = ProtocolDetector::default();
-    let leaves: usize = trees.iter().map(|t| t.leaves().count()).sum();
-    let rounds = 2000;
-    let t = std::time::Instant::now();
-    let mut n = 0;
-    for _ in 0..rounds {
-        for tree in &trees {
-            n += run_all(&det, tree).len();
-        }
-    }
-    let el = t.elapsed().as_nanos() as f64;
-    println!(
-        "{} requests, {leaves} leaves: {:.0} ns per request, {:.0} ns per leaf ({n} findings)",
-        trees.len(),
-        el / (rounds * trees.len()) as f64,
-        el / (rounds * leaves) as f64
-    );
-}
