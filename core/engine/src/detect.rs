@@ -4,7 +4,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rampart_plugin_api::{member_name, DetectCtx};
-use rampart_types::{Class, Finding, NodeId, Request, Span, Tree};
+use rampart_types::{Class, Finding, NodeId, Request, Seg, Source, Span, Tree};
 
 use crate::engine::Engine;
 use crate::inspection::Inspection;
@@ -26,7 +26,16 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
     let tree = &ins.tree;
     let leaves: Vec<_> = tree.leaves().collect();
     for id in leaves {
-        run.point(tree, id, tree.value(id), false, &mut out, &mut ins.findings);
+        let raw = matches!(tree.node(id).seg, Seg::Source(Source::Method | Source::Uri));
+        run.point(
+            tree,
+            id,
+            tree.value(id),
+            false,
+            raw,
+            &mut out,
+            &mut ins.findings,
+        );
     }
     let mut seen: Vec<&[u8]> = Vec::new();
     for id in tree.ids().skip(1) {
@@ -40,7 +49,7 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
             break;
         }
         seen.push(name);
-        run.point(tree, id, name, true, &mut out, &mut ins.findings);
+        run.point(tree, id, name, true, false, &mut out, &mut ins.findings);
     }
 }
 
@@ -52,13 +61,16 @@ struct Run<'e> {
 
 impl Run<'_> {
     /// Every detector on `value`, the value or (`on_name`) the name of
-    /// point `id`.
+    /// point `id`; for the raw request line's leaves (`raw`), only those
+    /// that read it.
+    #[allow(clippy::too_many_arguments)]
     fn point(
         &self,
         tree: &Tree,
         id: NodeId,
         value: &[u8],
         on_name: bool,
+        raw: bool,
         out: &mut Vec<Finding>,
         findings: &mut Vec<Finding>,
     ) {
@@ -70,6 +82,9 @@ impl Run<'_> {
             content_type: self.content_type,
         };
         for slot in &self.engine.detectors {
+            if raw && !slot.raw_target {
+                continue;
+            }
             out.clear();
             let ran = catch_unwind(AssertUnwindSafe(|| slot.detector.inspect(value, &ctx, out)));
             match ran {

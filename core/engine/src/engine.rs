@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use rampart_plugin_api::text::media_essence;
 use rampart_plugin_api::{Decoder, Detector, Origin, PluginConfig, Registry};
-use rampart_types::{Mode, Request};
+use rampart_types::{Class, Mode, Request};
 
 use crate::config::{ConfigError, EngineConfig};
 use crate::inspection::Inspection;
@@ -30,6 +30,10 @@ pub(crate) struct DecoderSlot {
 pub(crate) struct DetectorSlot {
     pub name: &'static str,
     pub detector: Arc<dyn Detector>,
+    /// Offered the raw `method` and `uri` leaves: the detectors of the
+    /// protocol and scanner classes (attack detectors read their decoded
+    /// views, `path` and `query`).
+    pub raw_target: bool,
 }
 
 /// Decoders the engine applies by name for parts of HTTP itself.
@@ -144,9 +148,14 @@ impl Engine {
                 e.info.version.to_string(),
                 e.origin.clone(),
             ));
+            let raw_target = detector
+                .classes()
+                .iter()
+                .any(|c| matches!(c, Class::Protocol | Class::Scanner));
             detectors.push(DetectorSlot {
                 name: e.info.name,
                 detector,
+                raw_target,
             });
         }
         let find = |n: &str| decoders.iter().position(|d: &DecoderSlot| d.name == n);
