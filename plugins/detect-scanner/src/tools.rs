@@ -183,6 +183,36 @@ const fn table_ok(tools: &[Tool]) -> bool {
 
 const _: () = assert!(table_ok(TOOLS), "TOOLS must be sorted, lower-case, short");
 
+/// A 1024-bit filter over (length, first and last byte) of the keys: a word
+/// whose bit is clear is in no entry, and is rejected without a search.
+const FILTER: [u64; 16] = filter(TOOLS);
+
+const fn filter_bit(len: usize, first: u8, last: u8) -> usize {
+    (len.wrapping_mul(131) ^ (first as usize).wrapping_mul(31) ^ (last as usize).wrapping_mul(7))
+        & 1023
+}
+
+const fn filter(tools: &[Tool]) -> [u64; 16] {
+    let mut f = [0u64; 16];
+    let mut i = 0;
+    while i < tools.len() {
+        let k = tools[i].key;
+        let b = filter_bit(k.len(), k[0], k[k.len() - 1]);
+        f[b / 64] |= 1 << (b % 64);
+        i += 1;
+    }
+    f
+}
+
+/// True when a lower-case word may be a key.
+fn may_be_key(w: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
+        return false;
+    };
+    let b = filter_bit(w.len(), first, last);
+    FILTER[b / 64] & (1 << (b % 64)) != 0
+}
+
 /// True for bytes that belong to a word.
 pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
@@ -210,6 +240,9 @@ pub(crate) fn scan(v: &[u8], mut hit: impl FnMut(&'static Tool, usize, usize) ->
         let word = &mut buf[..end - start];
         word.copy_from_slice(&v[start..end]);
         word.make_ascii_lowercase();
+        if !may_be_key(word) {
+            continue;
+        }
         let first = TOOLS.partition_point(|e| e.key < &*word);
         for tool in TOOLS[first..].iter().take_while(|e| e.key == &*word) {
             // A compound's tail counts only as a file name's extension.
