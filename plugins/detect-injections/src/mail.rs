@@ -21,7 +21,10 @@
 //! - `mail-injection.imap-command`: an IMAP tagged command, a tag holding a digit
 //!   (`a001`, `V100`) then a command (`LOGIN`, `FETCH`, `UID`, `SELECT`,
 //!   `CAPABILITY`...). The command is upper case unless the tag has the
-//!   conventional letter-and-three-digits shape.
+//!   conventional letter-and-three-digits shape or the arguments are IMAP's
+//!   own: a system flag (`\Deleted`), a flags item (`+FLAGS`), or a
+//!   reference and a mailbox pattern as two quoted strings. With a flag or
+//!   flags item the tag needs no digit (`d store 2 +FLAGS (\Deleted)`).
 
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
@@ -94,7 +97,7 @@ const CONTENT: &[&str] = &[
 
 /// SMTP/POP3 verbs that take an argument.
 const WITH_ARG: &[&str] = &[
-    "apop", "auth", "dele", "ehlo", "expn", "helo", "retr", "uidl", "vrfy",
+    "apop", "auth", "dele", "ehlo", "expn", "helo", "help", "retr", "uidl", "vrfy",
 ];
 
 /// Verbs that stand alone on their line.
@@ -102,6 +105,7 @@ const ALONE: &[&str] = &[
     "capa",
     "capability",
     "data",
+    "help",
     "logout",
     "noop",
     "quit",
@@ -145,6 +149,44 @@ const IMAP: &[&str] = &[
     "unselect",
     "unsubscribe",
 ];
+
+/// Arguments only IMAP writes: a system flag (`\Deleted`, `\Seen`) or a
+/// flags item (`+FLAGS`, `-FLAGS.SILENT`) (first), or arguments that are
+/// two quoted strings, a reference and a mailbox pattern (`"INBOX/" "*"`)
+/// (second).
+fn imap_arguments(a: &[u8]) -> (bool, bool) {
+    const FLAGS: &[&[u8]] = &[
+        b"\\answered",
+        b"\\flagged",
+        b"\\deleted",
+        b"\\seen",
+        b"\\draft",
+    ];
+    let flag = FLAGS
+        .iter()
+        .any(|f| a.windows(f.len()).any(|w| w.eq_ignore_ascii_case(f)));
+    let item = [&b"+flags"[..], b"-flags"]
+        .iter()
+        .any(|f| a.windows(f.len()).any(|w| w.eq_ignore_ascii_case(f)));
+    (flag || item, two_quoted(a))
+}
+
+/// ` "a" "b"` and nothing after: two quoted strings as the whole argument
+/// list.
+fn two_quoted(a: &[u8]) -> bool {
+    let mut i = 0;
+    for _ in 0..2 {
+        let k = skip_blank(a, i);
+        if k == i || a.get(k) != Some(&b'"') {
+            return false;
+        }
+        let Some(close) = a[k + 1..].iter().position(|&b| b == b'"') else {
+            return false;
+        };
+        i = k + 1 + close + 1;
+    }
+    a[i..].trim_ascii().is_empty()
+}
 
 /// Names of fields that hold mail addresses or headers.
 fn mail_key(k: &[u8]) -> bool {
@@ -276,7 +318,7 @@ fn smtp(t: &[u8], br: Break, end: usize, top: u8, rep: &mut Reporter<'_>) {
 fn imap(t: &[u8], br: Break, end: usize, top: u8, rep: &mut Reporter<'_>) {
     let w = word_end(t, 0);
     let tag = &t[..w];
-    if w == 0 || w > 10 || t.get(w) != Some(&b' ') || !tag.iter().any(u8::is_ascii_digit) {
+    if w == 0 || w > 10 || t.get(w) != Some(&b' ') {
         return;
     }
     let c0 = w + 1;
@@ -285,10 +327,16 @@ fn imap(t: &[u8], br: Break, end: usize, top: u8, rep: &mut Reporter<'_>) {
     if !in_table(IMAP, cmd) || !matches!(t.get(c1), None | Some(b' ' | b'\t')) {
         return;
     }
+    let (flags, mailbox) = imap_arguments(&t[c1..]);
+    // A tag without a digit needs arguments that only IMAP writes.
+    if !tag.iter().any(u8::is_ascii_digit) && !flags {
+        return;
+    }
+    let args = flags || mailbox;
     let classic =
         tag[0].is_ascii_alphabetic() && tag.len() >= 4 && tag[1..].iter().all(u8::is_ascii_digit);
     let shouted = upper(cmd) && cmd.iter().any(u8::is_ascii_uppercase);
-    if !(shouted || classic) {
+    if !(shouted || classic || args) {
         return;
     }
     rep.report(
