@@ -1,0 +1,146 @@
+//! Rule-language benches: interpretation of generated rule packs and
+//! compile time of a large pack.
+//!
+//! `cargo bench -p rampart-dsl --bench rules`
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rampart_dsl::ir::RulePhase;
+use rampart_dsl::{
+    compile_str, Evaluator, Interpreter, MemoryCounters, Outcome, RuleBackend, StaticView,
+};
+use rampart_types::{NodeId, NodeKind, Seg, Source, Tree};
+
+/// `n` rules over `endpoints` endpoint templates (0: no endpoint scope,
+/// every rule applies to every request).
+fn pack(n: usize, endpoints: usize) -> String {
+    let mut s = String::with_capacity(n * 200);
+    for i in 0..n {
+        let scope = if endpoints == 0 {
+            String::new()
+        } else {
+            format!("endpoint \"/api/r{}/{{id}}\"\n  ", i % endpoints)
+        };
+        let id = if endpoints == 0 {
+            "query.page"
+        } else {
+            "path.id"
+        };
+        let cond = match i % 6 {
+            0 => format!("sqli(query.q) or contains(lower(header[\"user-agent\"]), \"scan{i}\")"),
+            1 => format!("len(query.q) > {} and not is_int({id})", 100 + i % 50),
+            2 => format!("any(query.*, it ~ \"*<script{i}*\")"),
+            3 => format!(
+                "header[\"x-token\"] in [\"t{i}\", \"u{i}\", \"v{i}\"] and method == \"POST\""
+            ),
+            4 => format!("starts_with(query.q, \"{i}\") or query.sort ~ \"*;{i}*\""),
+            _ => format!(
+                "attack(any, class = xss, min_score = {}) and len(header.accept) > 3",
+                50 + i % 40
+            ),
+        };
+        let action = match i % 3 {
+            0 => "block".to_string(),
+            1 => format!("score({}, class = sqli)", 1 + i % 20),
+            _ => format!("tag(\"t{i}\")"),
+        };
+        s.push_str(&format!(
+            "rule r{i} \"generated {i}\" {{\n  {scope}when {cond}\n  then {action}\n}}\n"
+        ));
+    }
+    s
+}
+
+fn leaf(t: &mut Tree, parent: NodeId, key: &str, value: &str) {
+    let (start, end) = t.push_bytes(key.as_bytes());
+    let v = t.push_bytes(value.as_bytes());
+    t.push_node(parent, Seg::Key { start, end }, NodeKind::Leaf, v);
+}
+
+/// GET /api/r7/42?q=red shoes&category=footwear&sort=price_asc&page=2&size=42
+fn request() -> StaticView {
+    let mut t = Tree::new();
+    let v = t.push_bytes(b"GET");
+    t.push_node(NodeId::ROOT, Seg::Source(Source::Method), NodeKind::Leaf, v);
+    let path = "/api/r7/42";
+    let v = t.push_bytes(path.as_bytes());
+    let p = t.push_node(NodeId::ROOT, Seg::Source(Source::Path), NodeKind::Leaf, v);
+    for (i, s) in ["api", "r7", "42"].iter().enumerate() {
+        let v = t.push_bytes(s.as_bytes());
+        t.push_node(p, Seg::Index(i as u32), NodeKind::Leaf, v);
+    }
+    let v = t.push_bytes(b"q=red shoes&category=footwear&sort=price_asc&page=2&size=42");
+    let q = t.push_node(NodeId::ROOT, Seg::Source(Source::Query), NodeKind::Leaf, v);
+    for (k, v) in [
+        ("q", "red shoes"),
+        ("category", "footwear"),
+        ("sort", "price_asc"),
+        ("page", "2"),
+        ("size", "42"),
+    ] {
+        leaf(&mut t, q, k, v);
+    }
+    let h = t.push_node(
+        NodeId::ROOT,
+        Seg::Source(Source::Header),
+        NodeKind::Container,
+        (0, 0),
+    );
+    for (k, v) in [
+        ("host", "shop.example.com"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0",
+        ),
+        ("accept", "text/html,application/xhtml+xml"),
+        ("accept-language", "en-GB,en;q=0.9"),
+    ] {
+        leaf(&mut t, h, k, v);
+    }
+    StaticView {
+        tree: t,
+        client_ip: Some(b"203.0.113.7".to_vec()),
+        ..StaticView::default()
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let req = request();
+    for (name, n, eps) in [
+        ("interpret/1000_rules_unscoped", 1000, 0),
+        ("interpret/1000_rules_100_endpoints", 1000, 100),
+        ("interpret/10000_rules_1000_endpoints", 10_000, 1000),
+    ] {
+        let prog = compile_str("bench.rules", &pack(n, eps)).expect("pack compiles");
+        let eval = Interpreter.compile(Arc::new(prog)).expect("interpreter");
+        let mut counters = MemoryCounters::default();
+        let mut out = Outcome::default();
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                eval.evaluate(
+                    black_box(&req),
+                    RulePhase::Request,
+                    &mut counters,
+                    0,
+                    &mut out,
+                );
+                black_box(out.matched.len())
+            })
+        });
+    }
+    let big = pack(10_000, 1000);
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(10);
+    g.bench_function("10000_rules", |b| {
+        b.iter(|| {
+            let prog = compile_str("bench.rules", black_box(&big)).expect("pack compiles");
+            Interpreter.compile(Arc::new(prog)).expect("interpreter")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
