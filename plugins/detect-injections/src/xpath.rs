@@ -181,11 +181,14 @@ struct Tail {
     end: usize,
 }
 
-fn lex(s: &[u8], start: usize, toks: &mut [Tok; MAX_TOKENS]) -> (usize, usize) {
+/// Lexes from `start` into `toks`, at most `max` tokens (and
+/// [`MAX_TOKENS`]): the count and where lexing stopped.
+fn lex(s: &[u8], start: usize, toks: &mut [Tok; MAX_TOKENS], max: usize) -> (usize, usize) {
     let lim = s.len().min(start + MAX_TAIL);
+    let max = max.min(MAX_TOKENS);
     let mut n = 0;
     let mut i = start;
-    while i < lim && n < MAX_TOKENS {
+    while i < lim && n < max {
         let b = s[i];
         let t = match b {
             b' ' | b'\t' | b'\r' | b'\n' => {
@@ -371,13 +374,28 @@ fn scan(s: &[u8], rep: &mut Reporter<'_>) {
         if !breaks_out(s, k) {
             continue;
         }
-        let (n, end) = lex(s, k, &mut toks);
+        let (n, end) = lex(s, k, &mut toks, MAX_TOKENS);
         let mut t = analyse(s, &toks[..n]);
         t.end = end;
         score(q, t, rep);
     }
+    // Without a quote, only a value that starts with a number or a name
+    // and then a breakout, with a path, or with a function and a path is
+    // read further: three tokens tell.
+    let (n3, _) = lex(s, 0, &mut toks, 3);
+    let first_breaks = n3 >= 2
+        && match toks[0] {
+            Tok::Num(_, e) | Tok::Name(_, e) => {
+                let after = skip_ws(s, e);
+                breaks_out(s, after) && s.get(after) != Some(&b')')
+            }
+            _ => false,
+        };
+    if !first_breaks && !s[skip_ws(s, 0)..].starts_with(b"/") && !fn_start(s, &toks[..n3]) {
+        return;
+    }
     // A number or a name at the start, then a breakout.
-    let (n, end) = lex(s, 0, &mut toks);
+    let (n, end) = lex(s, 0, &mut toks, MAX_TOKENS);
     if n >= 2 && matches!(toks[0], Tok::Num(..) | Tok::Name(..)) {
         let after = match toks[0] {
             Tok::Num(_, e) | Tok::Name(_, e) => skip_ws(s, e),
@@ -422,11 +440,16 @@ fn score(at: usize, t: Tail, rep: &mut Reporter<'_>) {
 
 /// A whole XPath expression: starts with a path or a path function, and
 /// holds a predicate, an axis or an attribute step.
+/// `name(/`: an XPath function applied to a path.
+fn fn_start(s: &[u8], toks: &[Tok]) -> bool {
+    matches!(toks, [Tok::Name(..), Tok::Op(b'('), Tok::Op(b'/'), ..])
+        && (in_table(STRONG_FN, text(s, toks[0])) || in_table(WEAK_FN, text(s, toks[0])))
+}
+
 fn expression(s: &[u8], toks: &[Tok], rep: &mut Reporter<'_>) {
     let start = skip_ws(s, 0);
     let path_start = s[start..].starts_with(b"/");
-    let fn_start = matches!(toks, [Tok::Name(..), Tok::Op(b'('), Tok::Op(b'/'), ..])
-        && (in_table(STRONG_FN, text(s, toks[0])) || in_table(WEAK_FN, text(s, toks[0])));
+    let fn_start = fn_start(s, toks);
     if !(path_start || fn_start) {
         return;
     }
