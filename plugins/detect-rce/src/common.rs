@@ -108,6 +108,13 @@ impl Hits {
         }
     }
 
+    /// True when no hit is recorded (slots fill in order and are never
+    /// emptied, so the first one tells).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.list[0].is_none()
+    }
+
     /// The strongest score so far (0 when none).
     pub fn best(&self) -> u8 {
         self.list
@@ -153,6 +160,9 @@ impl Hits {
         value_len: usize,
         out: &mut Vec<Finding>,
     ) {
+        if self.is_empty() {
+            return;
+        }
         let mut v: [Option<Hit>; SLOTS] = self.list;
         v.sort_by(|a, b| {
             let sa = a.map_or(0, |h| h.score);
@@ -237,41 +247,56 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// First-byte ranges of a table sorted by name: `ranges[b]` is the slice
 /// of entries whose name starts with the ASCII byte `b`, so that a lookup
-/// is a binary search over a handful of entries; and a 4096-bit filter of
-/// the names (length, first, second and last byte), so that most keys not
-/// in the table are rejected without comparing strings.
+/// is a binary search over a handful of entries; and an 8192-bit Bloom
+/// filter of the names (two bits each, from the length, first, second,
+/// middle and last byte), so that nearly every key not in the table is
+/// rejected without comparing strings.
 #[derive(Debug)]
 pub struct Index {
     ranges: [(u16, u16); 128],
-    filter: [u64; 64],
+    filter: [u64; 128],
 }
 
-/// The filter bit of a name.
+/// The two filter bits of a name (length, first, second, middle and last
+/// byte, mixed two ways).
 #[inline]
-fn filter_bit(key: &[u8]) -> usize {
+fn filter_bits(key: &[u8]) -> (usize, usize) {
     let n = key.len();
-    let (a, b, z) = match key {
-        [] => (0, 0, 0),
-        [a] => (*a, 0, *a),
-        [a, b, ..] => (*a, *b, key[n - 1]),
+    let sample = match key {
+        [] => [0; 4],
+        [a] => [*a, 0, *a, *a],
+        [a, b, ..] => [*a, *b, key[n / 2], key[n - 1]],
     };
+    filter_bits_of(n, sample)
+}
+
+/// The filter bits of a name of length `n` whose first, second, middle
+/// and last bytes are `sample` (see [`filter_bits`]).
+#[inline]
+fn filter_bits_of(n: usize, sample: [u8; 4]) -> (usize, usize) {
+    let [a, b, m, z] = sample;
     let h = (n as u32)
         .wrapping_mul(0x9e37_79b9)
         .wrapping_add(u32::from(a).wrapping_mul(0x85eb_ca6b))
         .wrapping_add(u32::from(b).wrapping_mul(0xc2b2_ae35))
+        .wrapping_add(u32::from(m).wrapping_mul(0x1656_67b1))
         .wrapping_add(u32::from(z).wrapping_mul(0x27d4_eb2f));
-    ((h ^ (h >> 15)) & 4095) as usize
+    let h = h ^ (h >> 15);
+    let h = h.wrapping_mul(0x2c1b_3c6d);
+    let h = h ^ (h >> 12);
+    ((h & 8191) as usize, ((h >> 13) & 8191) as usize)
 }
 
 impl Index {
     /// Builds the index of a table sorted by name (names non-empty ASCII).
     pub fn new<T>(table: &[T], name: impl Fn(&T) -> &'static str) -> Index {
         let mut ranges = [(0u16, 0u16); 128];
-        let mut filter = [0u64; 64];
+        let mut filter = [0u64; 128];
         for (i, e) in table.iter().enumerate() {
             let nm = name(e).as_bytes();
-            let bit = filter_bit(nm);
-            filter[bit / 64] |= 1 << (bit % 64);
+            let (x, y) = filter_bits(nm);
+            filter[x / 64] |= 1 << (x % 64);
+            filter[y / 64] |= 1 << (y % 64);
             let b = usize::from(nm.first().copied().unwrap_or(0) & 0x7f);
             let i = u16::try_from(i).unwrap_or(u16::MAX);
             if ranges[b].1 == 0 {
@@ -296,8 +321,25 @@ impl Index {
     /// negatives; a true answer still needs the lookup).
     #[inline]
     pub fn may_hold(&self, key: &[u8]) -> bool {
-        let bit = filter_bit(key);
-        self.filter[bit / 64] & (1 << (bit % 64)) != 0
+        let (x, y) = filter_bits(key);
+        self.filter[x / 64] & (1 << (x % 64)) != 0 && self.filter[y / 64] & (1 << (y % 64)) != 0
+    }
+
+    /// [`Index::may_hold`] for the lower-case form of `key` (ASCII), without
+    /// building it.
+    #[inline]
+    pub fn may_hold_ci(&self, key: &[u8]) -> bool {
+        let n = key.len();
+        let sample = match key {
+            [] => [0; 4],
+            [a] => [*a, 0, *a, *a],
+            [a, b, ..] => [*a, *b, key[n / 2], key[n - 1]],
+        };
+        let l = sample.map(|c| c.to_ascii_lowercase());
+        let key = [l[0], l[1], l[2], l[3]];
+        // The bits depend on the length and the sampled bytes only.
+        let (x, y) = filter_bits_of(n, key);
+        self.filter[x / 64] & (1 << (x % 64)) != 0 && self.filter[y / 64] & (1 << (y % 64)) != 0
     }
 
     /// Looks a lower-case key up.
@@ -324,9 +366,21 @@ pub fn lookup<'a, T>(
     name: impl Fn(&T) -> &'static str,
 ) -> Option<&'a T> {
     table
-        .binary_search_by(|e| name(e).as_bytes().cmp(key))
+        .binary_search_by(|e| cmp_short(name(e).as_bytes(), key))
         .ok()
         .map(|i| &table[i])
+}
+
+/// Byte-wise order of two short strings without a library call (the
+/// order of `<[u8]>::cmp`).
+#[inline]
+fn cmp_short(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// The index of the `close` matching an `open` just before `i`, looking

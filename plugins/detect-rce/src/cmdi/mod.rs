@@ -101,6 +101,15 @@ impl Detector for CmdiDetector {
     }
 
     fn inspect(&self, value: &[u8], ctx: &DetectCtx<'_>, out: &mut Vec<Finding>) {
+        // Plain text whose first word names no program: nothing to find
+        // (see `quiet`), whatever the point.
+        // One window (the whole value): its classes serve the scan below.
+        let classes = (value.len() <= crate::common::HEAD).then(|| classify(value));
+        if let Some((seen, long_word)) = classes {
+            if quiet(value, seen, long_word) {
+                return;
+            }
+        }
         // A member's name (the engine offers those too) that is a plain
         // identifier is no command line: `time`, `sort`, `id` are keys.
         if !ctx.is_value(value) && crate::common::plain_name(value) {
@@ -117,7 +126,20 @@ impl Detector for CmdiDetector {
             0
         };
         let mut hits = Hits::default();
-        scan_value(&value[skip..], &mut hits);
+        match classes {
+            // The classes of the whole value serve for its form part too:
+            // `name=` adds none that the scan reads there but `[`, `]`
+            // (which only send it the longer way) and words (which only
+            // make the PowerShell pass run).
+            Some((seen, long_word)) => {
+                let mut budget = MAX_WORDS;
+                let w = &value[skip..];
+                if !w.is_empty() {
+                    scan_classified(w, 0, &mut hits, &mut budget, seen, long_word);
+                }
+            }
+            None => scan_value(&value[skip..], &mut hits),
+        }
         hits.shift(skip);
         if grammar_header(ctx) {
             if let Some(end) = command_with_flag(value) {
@@ -216,29 +238,61 @@ pub fn scan_value(value: &[u8], hits: &mut Hits) {
     }
 }
 
-fn scan_window(w: &[u8], off: usize, hits: &mut Hits, budget: &mut usize) {
-    // What the value holds, in one pass (see `CLASS`).
+/// True when scanning `value` can find nothing, whatever the point: it is
+/// one window of plain text (letters, digits, space and `.,:@=-_+`, no
+/// `/`, no word of 13 bytes or more) whose first word cannot start a
+/// command. [`scan_window`] then only runs [`windows::raw_rules`], which
+/// needs a `~`, `$`, `/` or a long word; no `name=` form prefix can be
+/// skipped (the first word has no `=`); and `cmdi.header-command` needs a
+/// program as the first word.
+fn quiet(value: &[u8], seen: u16, long_word: bool) -> bool {
+    seen & (C_OTHER | C_SLASH) == 0
+        && !long_word
+        && !first_word_matters(value, seen & C_BLANK == 0 && seen & C_PLUS != 0)
+}
+
+/// The byte classes a window holds (see [`CLASS`]) and whether it has a
+/// run of `[A-Za-z0-9_.-]` that starts with a letter and reaches 13 bytes
+/// (the words [`windows::raw_rules`] looks up).
+#[inline]
+fn classify(w: &[u8]) -> (u16, bool) {
     let mut seen = 0u16;
-    // The length of the current run of `[A-Za-z0-9_.-]` if it started with
-    // a letter (0 otherwise), and whether one reached 13 bytes.
-    let mut run = 0usize;
-    let mut in_run = false;
-    let mut long_word = false;
+    // The length of the current run if it started with a letter; negative
+    // in a run that started with another byte (a run of over a thousand
+    // bytes may count again: only a gate, it may say yes too often).
+    let mut run = 0i32;
+    let mut longest = 0i32;
     for &c in w {
         let k = CLASS[usize::from(c)];
         seen |= k;
-        if k & C_WORD != 0 {
-            if !in_run {
-                in_run = true;
-                run = usize::from(c.is_ascii_alphabetic());
-            } else if run > 0 {
-                run += 1;
-                long_word |= run >= 13;
-            }
+        run = if k & C_WORD == 0 {
+            0
+        } else if run != 0 {
+            run + 1
+        } else if c.is_ascii_alphabetic() {
+            1
         } else {
-            in_run = false;
-        }
+            -1024
+        };
+        longest = longest.max(run);
     }
+    (seen, longest >= 13)
+}
+
+fn scan_window(w: &[u8], off: usize, hits: &mut Hits, budget: &mut usize) {
+    // What the value holds, in one pass (see `CLASS`).
+    let (seen, long_word) = classify(w);
+    scan_classified(w, off, hits, budget, seen, long_word);
+}
+
+fn scan_classified(
+    w: &[u8],
+    off: usize,
+    hits: &mut Hits,
+    budget: &mut usize,
+    seen: u16,
+    long_word: bool,
+) {
     let has = |bit: u16| seen & bit != 0;
     let needs = windows::RawNeeds {
         dollar: has(C_DOLLAR),
@@ -251,6 +305,13 @@ fn scan_window(w: &[u8], off: usize, hits: &mut Hits, budget: &mut usize) {
         // quote or substitution puts a word after the first in command
         // position, and the first names no program, so only the raw
         // constructs (`/dev/tcp/`, PowerShell idioms) can be there.
+        windows::raw_rules(w, off, hits, needs);
+        return;
+    }
+    if !has(C_HARD) && inert_list(w, plus_sep, has(C_SQUOTE)) {
+        // Plain text with separators (`;`, `&`, `(`, `)`), `*` and at most
+        // one `'` (product lists, cookies, form strings, prose): no word
+        // that can stand in command position starts a command.
         windows::raw_rules(w, off, hits, needs);
         return;
     }
@@ -423,6 +484,9 @@ const C_SLASH: u16 = 512;
 /// A byte of a word for [`windows::raw_rules`]: `[A-Za-z0-9_.-]`.
 const C_WORD: u16 = 1024;
 
+/// Not plain text nor one of `;&()*'` (see [`inert_list`]).
+const C_HARD: u16 = 2048;
+
 /// The classes of each byte.
 static CLASS: [u16; 256] = {
     let mut t = [0u16; 256];
@@ -440,6 +504,9 @@ static CLASS: [u16; 256] = {
         }
         if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') {
             k |= C_WORD;
+        }
+        if k & C_OTHER != 0 && !matches!(c, b';' | b'&' | b'(' | b')' | b'*' | b'\'') {
+            k |= C_HARD;
         }
         k |= match c {
             b'/' => C_SLASH,
@@ -479,12 +546,252 @@ fn first_word_matters(w: &[u8], plus_sep: bool) -> bool {
     {
         return true;
     }
+    // No program starts so, and no keyword (`then`, `do`, `else`, `elif`,
+    // `while`, `until`, `for`, `if`): nothing to look up.
+    if let [a, b, ..] = *word {
+        let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+        if !table::may_be_bin(&[a, b])
+            && !matches!(
+                (a, b),
+                (b't', b'h')
+                    | (b'd', b'o')
+                    | (b'e', b'l')
+                    | (b'w', b'h')
+                    | (b'u', b'n')
+                    | (b'f', b'o')
+                    | (b'i', b'f')
+            )
+        {
+            return false;
+        }
+    }
     let mut lower = [0u8; 40];
     for (d, c) in lower.iter_mut().zip(word) {
         *d = c.to_ascii_lowercase();
     }
     let t = &lower[..word.len()];
     is_keyword(t) || t == b"for" || t == b"if" || find_bin(t).is_some()
+}
+
+/// For text of plain bytes, the separators `;`, `&`, `(`, `)`, `*` and
+/// `'` (no [`C_HARD`] byte): true when [`Scan::scan_list`] and the quoted
+/// rescans can report nothing. Those report only for a command, which
+/// starts at a word in command position that names a program, a program
+/// directory (`/bin/x`), a variable or a cmd.exe statement, or for
+/// constructs that need `$`, a backtick, `{`, `?`, `[`, `<`, `>`, `|`, `#`,
+/// a line break or a backslash, none of which is here. Command position
+/// is over-approximated: the first word, every word after a separator
+/// byte, every word after a keyword or an assignment that stands in
+/// command position, and, with a `'`, the same again for the text after
+/// it (read as if the value began inside a quoted string). At most one
+/// `'` (unpaired, so kept or dropped as a literal) and no HTML entity
+/// (`&amp;` is word text) are allowed; anything else is left to the
+/// scanner.
+fn inert_list(w: &[u8], plus_sep: bool, squote: bool) -> bool {
+    let mut quote = None;
+    if squote {
+        for (i, &c) in w.iter().enumerate() {
+            if c == b'\'' {
+                if quote.is_some() {
+                    return false;
+                }
+                quote = Some(i);
+            }
+        }
+    }
+    inert_walk(w, plus_sep) && quote.is_none_or(|q| inert_walk(&w[q + 1..], plus_sep))
+}
+
+/// One pass of [`inert_list`] over `w`.
+fn inert_walk(w: &[u8], plus_sep: bool) -> bool {
+    // Bytes that end a word: separators, and blanks (with `+` when it
+    // separates words).
+    let stop = W_SEP | W_BLANK | if plus_sep { W_PLUS } else { 0 };
+    let mut i = 0;
+    let mut command = true;
+    while i < w.len() {
+        let k = WALK[usize::from(w[i])];
+        if k & W_SEP != 0 {
+            if w[i] == b'&' && lexer::entity_len(w, i, w.len()).is_some() {
+                return false;
+            }
+            command = true;
+            i += 1;
+            continue;
+        }
+        if k & stop != 0 {
+            i += 1;
+            continue;
+        }
+        if !command {
+            // Not in command position until the next separator.
+            while i < w.len() && WALK[usize::from(w[i])] & W_SEP == 0 {
+                i += 1;
+            }
+            continue;
+        }
+        let s = i;
+        while i < w.len() && WALK[usize::from(w[i])] & stop == 0 {
+            i += 1;
+        }
+        match inert_word(&w[s..i]) {
+            Some(keep) => command = keep,
+            None => return false,
+        }
+    }
+    true
+}
+
+const W_SEP: u8 = 1;
+const W_BLANK: u8 = 2;
+const W_PLUS: u8 = 4;
+
+/// The bytes [`inert_walk`] stops at.
+static WALK: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b';' as usize] = W_SEP;
+    t[b'&' as usize] = W_SEP;
+    t[b'(' as usize] = W_SEP;
+    t[b')' as usize] = W_SEP;
+    t[b' ' as usize] = W_BLANK;
+    t[b'+' as usize] = W_PLUS;
+    t
+};
+
+/// A word of [`inert_walk`] in command position: `None` when it may start
+/// a command (or needs the scanner), else whether the next word stays in
+/// command position (after a keyword or an assignment).
+fn inert_word(raw: &[u8]) -> Option<bool> {
+    if raw.len() > lexer::WORD_MAX || matches!(raw.first(), Some(b'.' | b'@' | b'\'')) {
+        return None;
+    }
+    let quoted = raw.contains(&b'\'');
+    if !quoted {
+        if let Some(keep) = inert_word_quick(raw) {
+            return Some(keep);
+        }
+    }
+    if quoted && raw.contains(&b'=') {
+        return None;
+    }
+    let mut buf = [0u8; lexer::WORD_MAX];
+    let mut n = 0;
+    for &c in raw {
+        // An unpaired quote is kept inside a word and dropped at its
+        // edge: checking the word without it covers both readings below.
+        if c != b'\'' {
+            buf[n] = c.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let t = &buf[..n];
+    if quoted {
+        let mut kept = [0u8; lexer::WORD_MAX];
+        for (d, c) in kept.iter_mut().zip(raw) {
+            *d = c.to_ascii_lowercase();
+        }
+        inert_name(&kept[..raw.len()])?;
+    }
+    if let Some(eq) = t.iter().position(|&c| c == b'=') {
+        let name = &t[..eq];
+        if name
+            .first()
+            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+            && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        {
+            // `name=value`: the value (and that of `a=b=value`) may name
+            // a program or a program directory; the next word keeps
+            // command position.
+            let v = &t[eq + 1..];
+            let inner = v.iter().position(|&c| c == b'=').map(|p| &v[p + 1..]);
+            for v in std::iter::once(v).chain(inner) {
+                if find_bin(basename(v)).is_some() || is_bin_dir(v) {
+                    return None;
+                }
+            }
+            return Some(true);
+        }
+    }
+    inert_name(t)
+}
+
+/// The first two bytes of `t`, lower-case (one byte, doubled, when that
+/// is all there is).
+fn head2(t: &[u8]) -> [u8; 2] {
+    match t {
+        [a, b, ..] => [a.to_ascii_lowercase(), b.to_ascii_lowercase()],
+        [a] => [a.to_ascii_lowercase(); 2],
+        [] => [0; 2],
+    }
+}
+
+/// True when `t` (any case, no quote) cannot name a program, nor be
+/// stripped to one by [`find_bin`]: no name starts with its first two
+/// bytes. Words of one byte are left to the lookup.
+fn surely_no_bin(t: &[u8]) -> bool {
+    t.is_empty() || (t.len() >= 2 && !table::may_be_bin(&head2(t)))
+}
+
+/// [`inert_word`] without building the lower-case word, for a word with
+/// no quote: `Some` when the prefixes of the names rule every lookup out
+/// (the answer the full check gives then), `None` to run the full check.
+fn inert_word_quick(raw: &[u8]) -> Option<bool> {
+    let eq = raw.iter().position(|&c| c == b'=');
+    if let Some(eq) = eq {
+        let name = &raw[..eq];
+        if !(name
+            .first()
+            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+            && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_'))
+        {
+            return None;
+        }
+        // An assignment: its value, and the value of `a=b=value`.
+        let v = &raw[eq + 1..];
+        let inner = v.iter().position(|&c| c == b'=').map(|p| &v[p + 1..]);
+        for v in std::iter::once(v).chain(inner) {
+            if v.first() == Some(&b'/') || !surely_no_bin(basename(v)) {
+                return None;
+            }
+        }
+        return Some(true);
+    }
+    // Keywords, `for` and `if` start so.
+    if matches!(
+        &head2(raw),
+        b"th" | b"do" | b"el" | b"wh" | b"un" | b"fo" | b"if"
+    ) || raw.first() == Some(&b'/')
+        || !surely_no_bin(basename(raw))
+    {
+        return None;
+    }
+    if let Some(p) = raw.iter().position(|&c| c == b'/') {
+        if !surely_no_bin(&raw[..p]) {
+            return None;
+        }
+    }
+    Some(false)
+}
+
+/// A command name (lower-case, no quote): `None` when it may start a
+/// command, else whether the next word stays in command position.
+fn inert_name(t: &[u8]) -> Option<bool> {
+    if is_keyword(t) {
+        return Some(true);
+    }
+    if t == b"for" || t == b"if" || t.starts_with(b"if/") {
+        return None;
+    }
+    if find_bin(basename(t)).is_some() || is_bin_dir(t) {
+        return None;
+    }
+    if let Some(p) = t.iter().position(|&c| c == b'/') {
+        // `dir/s`: a cmd.exe switch glued to a name; `/e*c/x`: a glob path.
+        if find_bin(&t[..p]).is_some() || (p == 0 && t.contains(&b'*')) {
+            return None;
+        }
+    }
+    Some(false)
 }
 
 /// A word of plain bytes at `i` (letters, digits, `.,:/@=-_`, and `+`
@@ -1311,6 +1618,9 @@ fn unquote_span(b: &[u8], s: usize, e: usize) -> (usize, usize) {
 
 /// `/bin/x`, `/usr/bin/x`, `/usr/local/sbin/x`...
 fn is_bin_dir(t: &[u8]) -> bool {
+    if t.first() != Some(&b'/') {
+        return false;
+    }
     for p in [
         &b"/bin/"[..],
         b"/sbin/",

@@ -66,23 +66,62 @@ fn lookup(name: &[u8]) -> Option<&'static Bin> {
     index().find(BINS, name, |b| b.name)
 }
 
+/// The first two bytes of the names: bit `b` of `[a]` is set when a name
+/// starts with `ab` (every bit of `[a]` for a one-byte name `a`).
+fn prefixes() -> &'static [u128; 128] {
+    static PREFIXES: OnceLock<[u128; 128]> = OnceLock::new();
+    PREFIXES.get_or_init(|| {
+        let mut t = [0u128; 128];
+        for b in BINS {
+            match b.name.as_bytes() {
+                [a] => t[usize::from(a & 127)] = u128::MAX,
+                [a, b, ..] => t[usize::from(a & 127)] |= 1 << (b & 127),
+                [] => {}
+            }
+        }
+        t
+    })
+}
+
+/// False when no name of the table starts with the first two bytes of
+/// `name` (lower-case): then neither `name` nor any form [`find_bin`]
+/// strips it to (an extension or a version removed, which keeps at least
+/// one byte; a one-byte name sets every bit of its row) is a program.
+#[inline]
+pub fn may_be_bin(name: &[u8]) -> bool {
+    match name {
+        [a, b, ..] => *a < 128 && *b < 128 && prefixes()[usize::from(*a)] >> b & 1 != 0,
+        [a] => *a < 128 && prefixes()[usize::from(*a)] != 0,
+        [] => false,
+    }
+}
+
 pub fn find_bin(name: &[u8]) -> Option<&'static Bin> {
-    if name.is_empty() || name.len() > 40 {
+    if name.is_empty() || name.len() > 40 || !may_be_bin(name) {
         return None;
     }
     if let Some(b) = lookup(name) {
         return Some(b);
     }
     let mut n = name;
-    for ext in [&b".exe"[..], b".com", b".bat", b".cmd", b".ps1"] {
-        if n.len() > ext.len() && n.ends_with(ext) {
-            n = &n[..n.len() - ext.len()];
-            if let Some(b) = lookup(n) {
-                return Some(b);
+    // Every extension is a dot and three bytes.
+    if n.len() > 4 && n[n.len() - 4] == b'.' {
+        for ext in [&b".exe"[..], b".com", b".bat", b".cmd", b".ps1"] {
+            if n.len() > ext.len() && n.ends_with(ext) {
+                n = &n[..n.len() - ext.len()];
+                if let Some(b) = lookup(n) {
+                    return Some(b);
+                }
             }
         }
     }
     // Version suffix: trailing digits, dots and dashes.
+    if !n
+        .last()
+        .is_some_and(|&c| c.is_ascii_digit() || c == b'.' || c == b'-')
+    {
+        return None;
+    }
     let mut end = n.len();
     while end > 0 && (n[end - 1].is_ascii_digit() || n[end - 1] == b'.' || n[end - 1] == b'-') {
         end -= 1;

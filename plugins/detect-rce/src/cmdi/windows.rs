@@ -439,109 +439,145 @@ pub(super) fn raw_rules(w: &[u8], off: usize, hits: &mut Hits, needs: RawNeeds) 
             "a shell directory-stack expansion",
         );
     }
-    if !(needs.dollar || needs.slash || needs.long_word) {
-        return;
-    }
-    let mut i = 0;
-    while i < w.len() {
-        match w[i] {
-            b'$' if w.get(i + 1) == Some(&b'(') && w.get(i + 2) == Some(&b'(') => {
-                // Arithmetic expansion: shell syntax that prose never has.
-                if let Some(e) = crate::common::close_within(w, i + 3, b'(', b')', 256) {
-                    if w.get(e + 1) == Some(&b')') {
-                        hits.add(
-                            "cmdi.arithmetic",
-                            60,
-                            off + i,
-                            off + e + 2,
-                            "a shell arithmetic expansion",
-                        );
-                    }
-                }
-            }
-            b'$' if w.get(i + 1) == Some(&b'[') => {
-                let r = &w[i + 2..w.len().min(i + 64)];
-                if let Some(e) = r.iter().position(|&c| c == b']') {
-                    let inner = &r[..e];
-                    let ops = inner.iter().filter(|c| b"+-*/%".contains(c)).count();
-                    let ok = inner
-                        .iter()
-                        .all(|c| c.is_ascii_digit() || b"+-*/% ()".contains(c));
-                    if ok && ops > 0 && inner.iter().any(|c| c.is_ascii_digit()) {
-                        hits.add(
-                            "cmdi.arithmetic",
-                            55,
-                            off + i,
-                            off + i + 3 + e,
-                            "a shell arithmetic expansion",
-                        );
-                    }
-                }
-            }
-            b'$' => {
-                let r = &w[i + 1..];
-                let n = if r.starts_with(b"{IFS}") {
-                    6
-                } else if r.starts_with(b"IFS") && !r.get(3).is_some_and(|&c| is_ident(c)) {
-                    4
-                } else {
-                    0
-                };
-                if n > 0 {
-                    hits.add(
-                        "cmdi.ifs",
-                        80,
-                        off + i,
-                        off + i + n,
-                        "the shell field separator used as a space",
-                    );
-                }
-            }
-            b'/' => {
-                let r = &w[i..];
-                if starts_ci(r, b"/dev/tcp/") || starts_ci(r, b"/dev/udp/") {
-                    hits.add(
-                        "cmdi.reverse-shell",
-                        85,
-                        off + i,
-                        off + i + 9,
-                        "a /dev/tcp network redirection",
-                    );
-                }
-            }
-            c if c.is_ascii_alphabetic()
-                && (i == 0 || !(is_ident(w[i - 1]) || w[i - 1] == b'.' || w[i - 1] == b'-')) =>
-            {
-                let mut j = i;
-                while j < w.len() && j - i < 24 && (is_ident(w[j]) || w[j] == b'.' || w[j] == b'-')
-                {
-                    j += 1;
-                }
-                let len = j - i;
-                if len >= 13 {
-                    let mut buf = [0u8; 24];
-                    for (k, &c) in w[i..j].iter().enumerate() {
-                        buf[k] = lc(c);
-                    }
-                    let key = &buf[..len];
-                    if let Some(&(_, sc)) = lookup(PS_WORDS, key, |e| e.0) {
-                        hits.add(
-                            "cmdi.powershell",
-                            sc,
-                            off + i,
-                            off + j,
-                            "a PowerShell download or execution idiom",
-                        );
-                    }
-                }
-                i = j;
-                continue;
-            }
-            _ => {}
+    // Each construct starts at a byte of its own (`$`, `/`, the letter
+    // of a long word): the next of each kind is found by its own search,
+    // and they are handled in the order of the value.
+    let find = |on: bool, c: u8, from: usize| {
+        if on {
+            w.get(from..)
+                .and_then(|r| r.iter().position(|&x| x == c))
+                .map(|p| from + p)
+        } else {
+            None
         }
-        i += 1;
+    };
+    let mut next_dollar = find(needs.dollar, b'$', 0);
+    let mut next_slash = find(needs.slash, b'/', 0);
+    let mut next_word = if needs.long_word {
+        next_word_start(w, 0)
+    } else {
+        None
+    };
+    loop {
+        let d = next_dollar.unwrap_or(usize::MAX);
+        let sl = next_slash.unwrap_or(usize::MAX);
+        let wd = next_word.unwrap_or(usize::MAX);
+        let i = d.min(sl).min(wd);
+        if i == usize::MAX {
+            break;
+        }
+        if i == d {
+            dollar(w, i, off, hits);
+            next_dollar = find(true, b'$', i + 1);
+        } else if i == sl {
+            let r = &w[i..];
+            if starts_ci(r, b"/dev/tcp/") || starts_ci(r, b"/dev/udp/") {
+                hits.add(
+                    "cmdi.reverse-shell",
+                    85,
+                    off + i,
+                    off + i + 9,
+                    "a /dev/tcp network redirection",
+                );
+            }
+            next_slash = find(true, b'/', i + 1);
+        } else {
+            let j = long_word(w, i, off, hits);
+            next_word = next_word_start(w, j);
+        }
     }
     let _ = find_ci;
+}
+
+/// The `$` constructs at `i`: arithmetic expansion, `$IFS`.
+fn dollar(w: &[u8], i: usize, off: usize, hits: &mut Hits) {
+    if w.get(i + 1) == Some(&b'(') && w.get(i + 2) == Some(&b'(') {
+        // Arithmetic expansion: shell syntax that prose never has.
+        if let Some(e) = crate::common::close_within(w, i + 3, b'(', b')', 256) {
+            if w.get(e + 1) == Some(&b')') {
+                hits.add(
+                    "cmdi.arithmetic",
+                    60,
+                    off + i,
+                    off + e + 2,
+                    "a shell arithmetic expansion",
+                );
+            }
+        }
+    } else if w.get(i + 1) == Some(&b'[') {
+        let r = &w[i + 2..w.len().min(i + 64)];
+        if let Some(e) = r.iter().position(|&c| c == b']') {
+            let inner = &r[..e];
+            let ops = inner.iter().filter(|c| b"+-*/%".contains(c)).count();
+            let ok = inner
+                .iter()
+                .all(|c| c.is_ascii_digit() || b"+-*/% ()".contains(c));
+            if ok && ops > 0 && inner.iter().any(|c| c.is_ascii_digit()) {
+                hits.add(
+                    "cmdi.arithmetic",
+                    55,
+                    off + i,
+                    off + i + 3 + e,
+                    "a shell arithmetic expansion",
+                );
+            }
+        }
+    } else {
+        let r = &w[i + 1..];
+        let n = if r.starts_with(b"{IFS}") {
+            6
+        } else if r.starts_with(b"IFS") && !r.get(3).is_some_and(|&c| is_ident(c)) {
+            4
+        } else {
+            0
+        };
+        if n > 0 {
+            hits.add(
+                "cmdi.ifs",
+                80,
+                off + i,
+                off + i + n,
+                "the shell field separator used as a space",
+            );
+        }
+    }
+}
+
+/// The next start of a word (a letter after a byte that is not
+/// `[A-Za-z0-9_.-]`) at or after `from`.
+fn next_word_start(w: &[u8], from: usize) -> Option<usize> {
+    (from..w.len()).find(|&i| {
+        w[i].is_ascii_alphabetic()
+            && (i == 0 || !(is_ident(w[i - 1]) || w[i - 1] == b'.' || w[i - 1] == b'-'))
+    })
+}
+
+/// The word at `i` (`[A-Za-z0-9_.-]`, read 24 bytes at most): reported
+/// when it is a PowerShell download or execution idiom (13 bytes or
+/// more). Returns where it ends.
+fn long_word(w: &[u8], i: usize, off: usize, hits: &mut Hits) -> usize {
+    let mut j = i;
+    while j < w.len() && j - i < 24 && (is_ident(w[j]) || w[j] == b'.' || w[j] == b'-') {
+        j += 1;
+    }
+    let len = j - i;
+    if len >= 13 {
+        let mut buf = [0u8; 24];
+        for (k, &c) in w[i..j].iter().enumerate() {
+            buf[k] = lc(c);
+        }
+        let key = &buf[..len];
+        if let Some(&(_, sc)) = lookup(PS_WORDS, key, |e| e.0) {
+            hits.add(
+                "cmdi.powershell",
+                sc,
+                off + i,
+                off + j,
+                "a PowerShell download or execution idiom",
+            );
+        }
+    }
+    j
 }
 
 #[cfg(test)]

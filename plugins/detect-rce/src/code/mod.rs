@@ -96,10 +96,12 @@ impl Detector for CodeInjectionDetector {
         if is_value {
             upload::check(value, ctx, &mut hits);
         }
-        hits.emit(ctx, Class::CodeInjection, NAME, value.len(), out);
+        if !hits.is_empty() {
+            hits.emit(ctx, Class::CodeInjection, NAME, value.len(), out);
+        }
         // Keys above the value (prototype pollution): context, reported
         // with the value only.
-        if is_value {
+        if is_value && upload::pollution_key(ctx) {
             let mut keyed = Hits::default();
             upload::pollution_keys(ctx, &mut keyed);
             keyed.emit(ctx, Class::CodeInjection, NAME, 0, out);
@@ -313,6 +315,21 @@ impl Scan<'_> {
     /// the index after it.
     fn chain(&mut self, i: usize) -> usize {
         let w = self.w;
+        // The common case first: one identifier, no dotted chain.
+        let mut j = i;
+        while j < w.len() && is_ident(w[j]) {
+            j += 1;
+        }
+        let dotted = j + 1 < w.len()
+            && w[j] == b'.'
+            && (w[j + 1].is_ascii_alphabetic() || w[j + 1] == b'_')
+            && j - i < 256;
+        if !dotted {
+            if i == 0 || !is_ident(w[i - 1]) {
+                self.ini_directive(i, j);
+            }
+            return self.lone_name(i, j);
+        }
         let mut segs: [(usize, usize); CHAIN_MAX] = [(0, 0); CHAIN_MAX];
         let mut n = 0;
         let mut j = i;
@@ -340,13 +357,7 @@ impl Scan<'_> {
             self.ini_directive(i, end);
         }
         if n == 1 {
-            // The common case: one identifier.
-            let mut key = Small::<64>::default();
-            key.extend_lower(&w[i..end]);
-            if !key.truncated {
-                self.judge_name(key.as_bytes(), i, end, true, None, i);
-            }
-            return end;
+            return self.lone_name(i, end);
         }
         // Lower-cased keys.
         let mut keys: [Small<64>; CHAIN_MAX] = [Small::default(); CHAIN_MAX];
@@ -375,6 +386,25 @@ impl Scan<'_> {
                 },
                 i,
             );
+        }
+        end
+    }
+
+    /// A lone identifier `w[i..end]` (no dotted chain): judged when the
+    /// table may hold it. Returns `end`.
+    fn lone_name(&mut self, i: usize, end: usize) -> usize {
+        let w = self.w;
+        let next = w[end..]
+            .iter()
+            .copied()
+            .find(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c));
+        if !names::may_matter(&w[i..end], next) {
+            return end;
+        }
+        let mut key = Small::<64>::default();
+        key.extend_lower(&w[i..end]);
+        if !key.truncated {
+            self.judge_name(key.as_bytes(), i, end, true, None, i);
         }
         end
     }

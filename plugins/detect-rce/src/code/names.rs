@@ -114,10 +114,23 @@ include!("names_table.rs");
 
 /// Looks a lower-case name up.
 pub fn find(key: &[u8]) -> Option<&'static Name> {
+    index().find(NAMES, key, |n| n.name)
+}
+
+fn index() -> &'static crate::common::Index {
     static INDEX: std::sync::OnceLock<crate::common::Index> = std::sync::OnceLock::new();
-    INDEX
-        .get_or_init(|| crate::common::Index::new(NAMES, |n| n.name))
-        .find(NAMES, key, |n| n.name)
+    INDEX.get_or_init(|| crate::common::Index::new(NAMES, |n| n.name))
+}
+
+/// False when [`Scan::judge_name`](super) can find nothing in a lone
+/// identifier `raw` (not lower-cased) whose next byte after blanks is
+/// `next`: the table's filter rules its lower-case form out, it is not
+/// `__name__`, and no call can follow (a call's `(` may come after blanks
+/// and comments, which start with `/` or `#`); the names judged without a
+/// table entry are all called.
+#[inline]
+pub fn may_matter(raw: &[u8], next: Option<u8>) -> bool {
+    index().may_hold_ci(raw) || raw.starts_with(b"__") || matches!(next, Some(b'(' | b'/' | b'#'))
 }
 
 /// Functions whose name, rebuilt from pieces, makes a call an attack.

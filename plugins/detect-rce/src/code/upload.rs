@@ -21,6 +21,10 @@ fn is_file_name(ctx: &DetectCtx<'_>) -> bool {
     let Some(key) = tree.key(node.seg) else {
         return false;
     };
+    // Every name below is 9 to 11 bytes.
+    if !(9..=11).contains(&key.len()) {
+        return false;
+    }
     if key.eq_ignore_ascii_case(b"@filename") || key.eq_ignore_ascii_case(b"@filename*") {
         return true;
     }
@@ -134,15 +138,45 @@ pub fn judge_name(v: &[u8]) -> Option<(u8, &'static str, &'static str)> {
 
 /// Reports an uploaded file's name that a server would run as code.
 pub fn check(value: &[u8], ctx: &DetectCtx<'_>, hits: &mut Hits) {
-    if value.is_empty() || value.len() > 4096 || !value.iter().any(|&c| c == b'.' || c == b'_') {
+    if value.is_empty() || value.len() > 4096 || !is_file_name(ctx) {
         return;
     }
-    if !is_file_name(ctx) {
+    if !value.iter().any(|&c| c == b'.' || c == b'_') {
         return;
     }
     if let Some((score, rule, msg)) = judge_name(value) {
         hits.add(rule, score, 0, value.len(), msg);
     }
+}
+
+/// True when a key above the point is `__proto__` or `constructor`
+/// (what [`pollution_keys`] reads further).
+pub fn pollution_key(ctx: &DetectCtx<'_>) -> bool {
+    let tree = ctx.tree;
+    let mut id = ctx.point;
+    for _ in 0..32 {
+        if id.index() >= tree.len() {
+            return false;
+        }
+        let node = tree.node(id);
+        match node.seg {
+            Seg::Key { .. } => {
+                if tree
+                    .key(node.seg)
+                    .is_some_and(|k| k == b"__proto__" || k == b"constructor")
+                {
+                    return true;
+                }
+            }
+            Seg::Index(_) | Seg::Layer(_) => {}
+            Seg::Root | Seg::Source(_) => return false,
+        }
+        match node.parent() {
+            Some(p) => id = p,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// `__proto__` as a key above the point, or `constructor` then
