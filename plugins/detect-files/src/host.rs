@@ -307,6 +307,50 @@ fn has(table: &[&str], s: &[u8]) -> bool {
     crate::lookup(table, s)
 }
 
+/// For each length, the first letters (bits of their low five bits) of
+/// the dotless names of `METADATA_NAMES` and `INTERNAL_NAMES`.
+static LABEL_FIRST: [u32; 33] = label_first();
+
+const fn label_first() -> [u32; 33] {
+    let mut t = [0u32; 33];
+    let tables: [&[&str]; 2] = [METADATA_NAMES, INTERNAL_NAMES];
+    let mut k = 0;
+    while k < tables.len() {
+        let mut i = 0;
+        while i < tables[k].len() {
+            let e = tables[k][i].as_bytes();
+            let mut dotless = true;
+            let mut j = 0;
+            while j < e.len() {
+                dotless &= e[j] != b'.';
+                j += 1;
+            }
+            if dotless && e.len() <= 32 {
+                t[e.len()] |= 1 << (e[0] & 31);
+            }
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// Whether a single label (letters, digits, `-`, `_`; any case) names a
+/// metadata service or an internal host by itself (`localhost`,
+/// `metadata`, `kubernetes`). Every other label classifies as a public
+/// name or, all digits, as an address no plain spelling writes.
+pub fn named_internal(label: &[u8]) -> bool {
+    let n = label.len();
+    if n == 0 || n > 32 || LABEL_FIRST[n] & (1 << ((label[0] | 0x20) & 31)) == 0 {
+        return false;
+    }
+    let mut buf = [0u8; 32];
+    let low = &mut buf[..n];
+    low.copy_from_slice(label);
+    low.make_ascii_lowercase();
+    has(METADATA_NAMES, low) || has(INTERNAL_NAMES, low)
+}
+
 /// Classifies a normalised host: lower-case ASCII, without brackets,
 /// userinfo or port.
 pub fn classify(h: &[u8]) -> HostInfo {
@@ -336,15 +380,21 @@ pub fn classify(h: &[u8]) -> HostInfo {
             };
         }
     }
-    let kind = if has(METADATA_NAMES, h) {
+    // Every suffix ends with one of these labels.
+    let suffixed = suffix_label(h);
+    // Every name of the tables starts with one of these.
+    let named = matches!(h[0], b'b' | b'g' | b'h' | b'i' | b'k' | b'l' | b'm' | b'v');
+    let kind = if named && has(METADATA_NAMES, h) {
         Kind::Metadata
-    } else if has(INTERNAL_NAMES, h)
-        || INTERNAL_SUFFIXES.iter().any(|s| h.ends_with(s.as_bytes()))
-        || h.ends_with(REBINDER.as_bytes())
+    } else if (named && has(INTERNAL_NAMES, h))
+        || (suffixed
+            && (INTERNAL_SUFFIXES.iter().any(|s| h.ends_with(s.as_bytes()))
+                || h.ends_with(REBINDER.as_bytes())))
     {
         Kind::Internal
     } else if let Some(k) = REBIND_SUFFIXES
         .iter()
+        .filter(|_| suffixed)
         .find(|s| h.ends_with(s.as_bytes()))
         .and_then(|s| rebind(&h[..h.len() - s.len()]))
     {
@@ -357,6 +407,30 @@ pub fn classify(h: &[u8]) -> HostInfo {
         ip: false,
         odd_form: false,
     }
+}
+
+/// Whether the last label of a name is the last label of one of the
+/// suffixes (`INTERNAL_SUFFIXES`, `REBIND_SUFFIXES`, `REBINDER`).
+fn suffix_label(h: &[u8]) -> bool {
+    let last = match h.iter().rposition(|&b| b == b'.') {
+        Some(p) => &h[p + 1..],
+        None => h,
+    };
+    matches!(
+        last,
+        b"arpa"
+            | b"corp"
+            | b"internal"
+            | b"intranet"
+            | b"io"
+            | b"lan"
+            | b"local"
+            | b"localdomain"
+            | b"localhost"
+            | b"me"
+            | b"svc"
+            | b"us"
+    )
 }
 
 /// The address a wildcard-DNS name carries: the last four dotted labels,
@@ -430,6 +504,37 @@ fn rebind(prefix: &[u8]) -> Option<Kind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `named_internal` keeps every single-label entry, and its first-byte
+    /// filter matches the tables.
+    #[test]
+    fn single_labels() {
+        for e in METADATA_NAMES.iter().chain(INTERNAL_NAMES) {
+            let single = e
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if single {
+                assert!(named_internal(e.as_bytes()), "{e}");
+                assert!(named_internal(e.to_ascii_uppercase().as_bytes()), "{e}");
+                assert_ne!(classify(e.as_bytes()).kind, Kind::Public);
+            }
+        }
+        assert!(!named_internal(b"footwear"));
+        for e in METADATA_NAMES.iter().chain(INTERNAL_NAMES) {
+            assert!(b"bghiklmv".contains(&e.as_bytes()[0]), "{e}");
+        }
+        for s in INTERNAL_SUFFIXES
+            .iter()
+            .chain(REBIND_SUFFIXES)
+            .chain([&REBINDER])
+        {
+            assert!(suffix_label(s.as_bytes()), "{s}");
+        }
+        assert!(!named_internal(b"2"));
+        assert!(!named_internal(b""));
+        assert!(!named_internal(b"London"));
+        assert_eq!(classify(b"footwear").kind, Kind::Public);
+    }
 
     fn k(h: &str) -> (Kind, bool) {
         let i = classify(h.as_bytes());

@@ -239,6 +239,127 @@ pub fn classify(segs: &[&[u8]], bottom: bool) -> Option<Sens> {
     None
 }
 
+/// Segments `classify` can start from: a file name it knows
+/// (`FILE_NAMES`, `CONFIG_NAMES`, `.env.*`), a sensitive directory
+/// (`DIRS`), a system root (`ROOTS`, which holds `etc`, `proc` and `sys`)
+/// or the other directories its rules begin at. A path with none of them
+/// classifies as nothing.
+const OTHER_STARTS: &[&str] = &["config", "repair", "security"];
+
+/// Longest segment `may_classify` needs to look up.
+const TRIGGER_MAX: usize = 32;
+
+/// For each segment length, the first, the last and the second bytes (as
+/// bits, see `bit`) of the table entries of that length: a quick no for
+/// most words.
+static TRIGGER_ENDS: [(u64, u64, u64); TRIGGER_MAX + 1] = trigger_ends();
+
+const fn trigger_ends() -> [(u64, u64, u64); TRIGGER_MAX + 1] {
+    let mut t = [(0u64, 0u64, 0u64); TRIGGER_MAX + 1];
+    let tables: [&[&str]; 5] = [FILE_NAMES, CONFIG_NAMES, DIRS, ROOTS, OTHER_STARTS];
+    let mut k = 0;
+    while k < tables.len() {
+        let tab = tables[k];
+        let mut i = 0;
+        while i < tab.len() {
+            let e = tab[i].as_bytes();
+            t[e.len()].0 |= 1 << bit(e[0]);
+            t[e.len()].1 |= 1 << bit(e[e.len() - 1]);
+            t[e.len()].2 |= 1 << bit(e[1]);
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// A byte's bit in `TRIGGER_ENDS`: letters of either case 0..26, digits
+/// 26..36, `.` `_` `-` their own, everything else shares the last.
+const fn bit(b: u8) -> u32 {
+    match b {
+        b'a'..=b'z' => (b - b'a') as u32,
+        b'A'..=b'Z' => (b - b'A') as u32,
+        b'0'..=b'9' => 26 + (b - b'0') as u32,
+        b'.' => 36,
+        b'_' => 37,
+        b'-' => 38,
+        _ => 39,
+    }
+}
+
+static BITS: [u8; 256] = bits();
+
+const fn bits() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = bit(b as u8) as u8;
+        b += 1;
+    }
+    t
+}
+
+/// [`may_classify`] of a piece without `;`.
+#[inline]
+pub fn may_classify_quick(raw: &[u8]) -> bool {
+    let mut n = raw.len();
+    if n > TRIGGER_MAX {
+        return false;
+    }
+    if n >= 7 && (raw[n - 1] | 0x20) == b'a' && raw[n - 7..].eq_ignore_ascii_case(b"::$data") {
+        n -= 7;
+    }
+    if n > 1 && raw[n - 1] == b'.' {
+        while n > 1 && raw[n - 1] == b'.' {
+            n -= 1;
+        }
+    }
+    if n < 3 {
+        return false; // every entry has three bytes or more
+    }
+    let s = &raw[..n];
+    if s[0] == b'.' && n >= 5 && s[..5].eq_ignore_ascii_case(b".env.") {
+        return true;
+    }
+    let (first, last, second) = TRIGGER_ENDS[n];
+    if first & (1 << BITS[s[0] as usize]) == 0
+        || last & (1 << BITS[s[n - 1] as usize]) == 0
+        || second & (1 << BITS[s[1] as usize]) == 0
+    {
+        return false;
+    }
+    in_tables(s)
+}
+
+#[inline(never)]
+fn in_tables(s: &[u8]) -> bool {
+    let n = s.len();
+    let mut buf = [0u8; TRIGGER_MAX];
+    let low = &mut buf[..n];
+    low.copy_from_slice(s);
+    low.make_ascii_lowercase();
+    let s = &*low;
+    has(FILE_NAMES, s)
+        || has(CONFIG_NAMES, s)
+        || has(DIRS, s)
+        || has(ROOTS, s)
+        || has(OTHER_STARTS, s)
+}
+
+/// Whether a raw path segment (ASCII, as written between separators)
+/// could be one `classify` starts from, once normalised the way the
+/// traversal reader does: cut at `;`, lower-cased, `::$DATA` and trailing
+/// dots removed; longer than 32 bytes it matches nothing. False means no
+/// path holding this segment (with only such segments) is sensitive.
+#[cfg(test)]
+pub fn may_classify(raw: &[u8]) -> bool {
+    let seg = match raw.iter().position(|&b| b == b';') {
+        Some(p) => &raw[..p],
+        None => raw,
+    };
+    may_classify_quick(seg)
+}
+
 /// Extensions of files a web page legitimately links relatively (sorted).
 const ASSET_EXT: &[&str] = &[
     "avif", "css", "gif", "htm", "html", "ico", "jpeg", "jpg", "js", "json", "md", "mp3", "mp4",
@@ -333,9 +454,113 @@ mod tests {
             DOT_ALLOWED,
             LEAK_EXT,
             ARCHIVE_EXT,
+            OTHER_STARTS,
         ] {
             sorted(t);
         }
+    }
+
+    /// Whenever `classify` finds something, one of the segments is one
+    /// `may_classify` accepts (it is the traversal reader's quick skip).
+    #[test]
+    fn classify_needs_a_trigger_segment() {
+        for t in [FILE_NAMES, CONFIG_NAMES, DIRS, ROOTS, OTHER_STARTS] {
+            assert!(t.iter().all(|e| (3..=TRIGGER_MAX).contains(&e.len())));
+        }
+        let mut words: Vec<&str> = vec![
+            "",
+            "a",
+            "x",
+            "home",
+            "usr",
+            "local",
+            "www",
+            "img",
+            "logo.png",
+            "system32",
+            "sam",
+            "system",
+            "self",
+            "1234",
+            "nginx",
+            "default",
+            "passwd",
+            "hosts",
+            "cpuinfo",
+            "kernel",
+            "foo.bar",
+            "id",
+            "win",
+            "ini",
+            "etcx",
+            "ssh",
+            "env",
+            ".envx",
+            "config.php",
+            "c:",
+        ];
+        for t in [
+            FILE_NAMES,
+            CONFIG_NAMES,
+            ETC_SECRETS,
+            ETC_FILES,
+            DIRS,
+            PROC,
+            PROC_INFO,
+            SYS,
+            ROOTS,
+            OTHER_STARTS,
+        ] {
+            words.extend_from_slice(t);
+        }
+        words.extend([".env.local", ".env.production", ".env.example"]);
+        let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let mut all: Vec<&str> = words.clone();
+        all.extend(upper.iter().map(String::as_str));
+        let mut checked = 0;
+        for a in &words {
+            for b in &words {
+                for segs in [vec![*a], vec![*a, *b], vec!["x", *a, *b], vec![*a, *b, "x"]] {
+                    let bytes: Vec<&[u8]> = segs.iter().map(|s| s.as_bytes()).collect();
+                    if classify(&bytes, true).is_some() {
+                        checked += 1;
+                        assert!(segs.iter().any(|s| may_classify(s.as_bytes())), "{segs:?}");
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+        // Raw spellings the reader normalises.
+        for raw in [
+            "win.ini...",
+            "web.config::$DATA",
+            ".htaccess;x",
+            "ETC",
+            ".Env.Prod",
+        ] {
+            assert!(may_classify(raw.as_bytes()), "{raw}");
+        }
+        assert!(!may_classify(b"PASSWD")); // only after `etc`
+        for w in &all {
+            let lower = w.to_ascii_lowercase();
+            if may_classify(lower.as_bytes()) {
+                assert!(may_classify(w.as_bytes()), "{w}");
+            }
+        }
+        for w in &all {
+            for raw in [w.to_string(), format!("{w}."), format!("{w}::$DATA")] {
+                assert_eq!(
+                    may_classify_quick(raw.as_bytes()),
+                    may_classify(raw.as_bytes()),
+                    "{raw}"
+                );
+            }
+        }
+        assert!(!may_classify(b"mozilla"));
+        assert!(!may_classify(b"5.0"));
+        assert!(!may_classify(b"html"));
+        assert!(!may_classify(b"shop.example.com"));
+        assert!(!may_classify(&[b'a'; 40]));
     }
 
     fn c(p: &str) -> Option<Sens> {

@@ -43,12 +43,14 @@
 //! name internal hosts in development and behind proxies: there only
 //! metadata endpoints and protocol-smuggling schemes count.
 
+use std::cell::OnceCell;
+
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
 use crate::context::{Place, ADDRESS_HEADERS, REDIRECT_WORDS, URL_WORDS};
-use crate::host::{classify, parse_v4, parse_v6, Kind};
+use crate::host::{classify, named_internal, parse_v4, parse_v6, Kind};
 use crate::norm::{is_prose, trim};
-use crate::url::{authority, bare, each_url, Port, Url};
+use crate::url::{authority, bare, each_url, quick_bare, Port, Quick, Url};
 use crate::{Best, CAP};
 
 const NAME: &str = "ssrf";
@@ -89,20 +91,27 @@ impl Detector for SsrfDetector {
             let label = tv
                 .iter()
                 .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if tv.is_empty() || !label || (tv != b"localhost" && !place.name_has(URL_WORDS)) {
+            // Other labels classify as public names, or all digits as
+            // numbers no plain spelling of an address writes: `bare`
+            // reports neither.
+            if tv.is_empty() || !label || !named_internal(tv) {
+                return;
+            }
+            if tv != b"localhost" && !place.name_has(URL_WORDS) {
                 return;
             }
         }
         let mut best = Best::new(Class::Ssrf, NAME);
-        let url_key = place.name_has(URL_WORDS);
         let cx = Cx {
-            address: place.header_is(ADDRESS_HEADERS),
-            url_key,
-            // Redirect words are URL words too.
-            redirect: url_key && place.name_has(REDIRECT_WORDS),
+            place: &place,
+            address: OnceCell::new(),
+            url_key: OnceCell::new(),
+            redirect: OnceCell::new(),
         };
         scan(v, &cx, true, &mut best);
-        if let Some(k) = place.own_key {
+        // A plain key has no URL (no colon) and no metadata address (no
+        // dot or colon once decoded).
+        if let Some(k) = place.own_key.filter(|k| !plain(k)) {
             let mut kb = Best::new(Class::Ssrf, NAME);
             scan(&k[..k.len().min(CAP)], &cx, false, &mut kb);
             best.merge_key(&kb);
@@ -119,45 +128,73 @@ impl Detector for SsrfDetector {
 /// the caller); a metadata address in a token needs a dot or a colon once
 /// decoded. One pass, no state.
 fn plain(v: &[u8]) -> bool {
-    for (i, &b) in v.iter().enumerate() {
-        if HOSTY[b as usize] && (b != b'0' || matches!(v.get(i + 1), Some(b'x' | b'X'))) {
-            return false;
-        }
-    }
-    true
+    let acc = v.iter().fold(0u8, |a, &b| a | HOSTY[b as usize]);
+    acc & H_STOP == 0
+        && (acc & H_ZERO == 0 || !v.windows(2).any(|w| w[0] == b'0' && (w[1] | 0x20) == b'x'))
 }
 
-/// The bytes `plain` stops at: what hosts and URLs need, and `0` (of `0x`).
-static HOSTY: [bool; 256] = hosty();
+/// The bytes `plain` stops at (what hosts and URLs need), and `0` (of `0x`).
+const H_STOP: u8 = 1;
+const H_ZERO: u8 = 2;
 
-const fn hosty() -> [bool; 256] {
-    let mut t = [false; 256];
+static HOSTY: [u8; 256] = hosty();
+
+const fn hosty() -> [u8; 256] {
+    let mut t = [0u8; 256];
     let mut b = 0usize;
     while b < 256 {
-        t[b] = b >= 0x80 || matches!(b as u8, b'.' | b':' | b'[' | b'/' | b'\\' | b'%' | b'0');
+        if b >= 0x80 || matches!(b as u8, b'.' | b':' | b'[' | b'/' | b'\\' | b'%') {
+            t[b] = H_STOP;
+        } else if b == b'0' as usize {
+            t[b] = H_ZERO;
+        }
         b += 1;
     }
     t
 }
 
-struct Cx {
-    /// A header that names the client's or the server's own address.
-    address: bool,
-    /// The parameter's name says it takes a URL or a host.
-    url_key: bool,
-    /// The parameter's name says the browser is sent there.
-    redirect: bool,
+/// What the value's place says, each worked out on first use.
+struct Cx<'p> {
+    place: &'p Place<'p>,
+    address: OnceCell<bool>,
+    url_key: OnceCell<bool>,
+    redirect: OnceCell<bool>,
 }
 
-fn scan(v: &[u8], cx: &Cx, is_value: bool, best: &mut Best) {
+impl Cx<'_> {
+    /// A header that names the client's or the server's own address.
+    fn address(&self) -> bool {
+        *self
+            .address
+            .get_or_init(|| self.place.header_is(ADDRESS_HEADERS))
+    }
+
+    /// The parameter's name says it takes a URL or a host.
+    fn url_key(&self) -> bool {
+        *self.url_key.get_or_init(|| self.place.name_has(URL_WORDS))
+    }
+
+    /// The parameter's name says the browser is sent there (redirect
+    /// words are URL words too).
+    fn redirect(&self) -> bool {
+        *self
+            .redirect
+            .get_or_init(|| self.url_key() && self.place.name_has(REDIRECT_WORDS))
+    }
+}
+
+fn scan(v: &[u8], cx: &Cx<'_>, is_value: bool, best: &mut Best) {
     let mut prose = None;
     let mut urls = 0;
-    each_url(v, |u| {
-        urls += 1;
-        let p = *prose.get_or_insert_with(|| is_prose(v, 4096));
-        judge_url(v, u, cx, p, best);
-        true
-    });
+    // (Every URL has a colon: a word-at-a-time search first.)
+    if v.contains(&b':') {
+        each_url(v, |u| {
+            urls += 1;
+            let p = *prose.get_or_insert_with(|| is_prose(v, 4096));
+            judge_url(v, u, cx, p, best);
+            true
+        });
+    }
     let (t0, tv) = trim(v);
     if urls == 0 && is_value {
         let unc = tv.starts_with(b"\\\\") && tv.get(2).is_some_and(|&b| b != b'\\');
@@ -170,13 +207,15 @@ fn scan(v: &[u8], cx: &Cx, is_value: bool, best: &mut Best) {
             let span = (t0 + auth.host.start, t0 + auth.host.end);
             host_kind(info.kind, true, if odd { 80 } else { 60 }, span, cx, best);
         } else if tv.iter().any(|&b| matches!(b, b'.' | b':' | b'[' | b'/'))
-            || cx.url_key
+            || cx.url_key()
             || tv == b"localhost"
         {
             // A host has a dot, a port, brackets or a path, unless it is a
             // single internal label.
-            if let Some(b) = bare(tv, t0) {
-                judge_bare(&b, cx, best);
+            if bare_may_report(tv) {
+                if let Some(b) = bare(tv, t0) {
+                    judge_bare(&b, cx, best);
+                }
             }
         }
     }
@@ -185,7 +224,7 @@ fn scan(v: &[u8], cx: &Cx, is_value: bool, best: &mut Best) {
     }
 }
 
-fn judge_url(v: &[u8], u: &Url, cx: &Cx, prose: bool, best: &mut Best) {
+fn judge_url(v: &[u8], u: &Url, cx: &Cx<'_>, prose: bool, best: &mut Best) {
     let span = (u.start, u.end);
     let scheme = u.scheme();
     let smuggle = match scheme {
@@ -228,7 +267,7 @@ fn judge_url(v: &[u8], u: &Url, cx: &Cx, prose: bool, best: &mut Best) {
                 // A redirect to an internal address is followed by the
                 // browser (OAuth `redirect_uri=http://localhost:3000/cb`
                 // in development), not fetched by the server.
-                let base = if prose || cx.redirect { 30 } else { 60 };
+                let base = if prose || cx.redirect() { 30 } else { 60 };
                 let score = if odd && !prose { 80 } else { base };
                 host_kind(kind, true, score, hspan, cx, best);
             }
@@ -253,7 +292,14 @@ fn judge_url(v: &[u8], u: &Url, cx: &Cx, prose: bool, best: &mut Best) {
 }
 
 /// Reports an internal or metadata host.
-fn host_kind(kind: Kind, in_url: bool, score: u8, span: (usize, usize), cx: &Cx, best: &mut Best) {
+fn host_kind(
+    kind: Kind,
+    in_url: bool,
+    score: u8,
+    span: (usize, usize),
+    cx: &Cx<'_>,
+    best: &mut Best,
+) {
     match kind {
         Kind::Public => {}
         Kind::Metadata => best.add(
@@ -262,7 +308,7 @@ fn host_kind(kind: Kind, in_url: bool, score: u8, span: (usize, usize), cx: &Cx,
             span,
             "cloud metadata endpoint",
         ),
-        _ if cx.address => {}
+        _ if cx.address() => {}
         _ => best.add(
             "ssrf.internal",
             score,
@@ -272,7 +318,35 @@ fn host_kind(kind: Kind, in_url: bool, score: u8, span: (usize, usize), cx: &Cx,
     }
 }
 
-fn judge_bare(b: &crate::url::Bare, cx: &Cx, best: &mut Best) {
+/// Whether `judge_bare` could report the host `bare` reads in `v`:
+/// without a host, with a public name, or with an address no plain
+/// spelling writes (`40.99`, `2130706433`: numbers), it reports nothing.
+fn bare_may_report(v: &[u8]) -> bool {
+    // A decimal number (`40.99`, `1.5`, `12`): digits and dots, but not
+    // the three dots of a plainly written IPv4 address (nor a final dot,
+    // which an address may carry: `127.0.0.1.`).
+    if v.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+        && v.last() != Some(&b'.')
+        && v.iter().filter(|&&b| b == b'.').count() != 3
+    {
+        return false;
+    }
+    match quick_bare(v) {
+        Quick::Unknown => true,
+        Quick::NoHost => false,
+        Quick::Host(info) => {
+            if info.ip {
+                // No colon or bracket here: IPv4, plainly spelt when its
+                // form is not odd.
+                !info.odd_form
+            } else {
+                info.kind != Kind::Public
+            }
+        }
+    }
+}
+
+fn judge_bare(b: &crate::url::Bare, cx: &Cx<'_>, best: &mut Best) {
     let t = b.host.text();
     let info = classify(t);
     let hostish = b.path || b.port == Port::Num;
@@ -285,9 +359,9 @@ fn judge_bare(b: &crate::url::Bare, cx: &Cx, best: &mut Best) {
         }
     } else if info.kind == Kind::Public {
         return;
-    } else if !t.contains(&b'.') && !hostish && !cx.url_key {
+    } else if !t.contains(&b'.') && !hostish && !cx.url_key() {
         // A single word (`localhost`, `kubernetes`, `metadata`) alone.
-        if t == b"localhost" && !cx.address {
+        if t == b"localhost" && !cx.address() {
             best.add("ssrf.internal", 20, span, "the word localhost as a value");
         }
         return;
@@ -297,12 +371,12 @@ fn judge_bare(b: &crate::url::Bare, cx: &Cx, best: &mut Best) {
         Kind::Metadata => 80,
         // Private addresses are configured by hand (`10.0.0.5:8080` in an
         // admin form); alone they never block.
-        Kind::Private => match (hostish, cx.url_key) {
+        Kind::Private => match (hostish, cx.url_key()) {
             (true, true) => 40,
             (true, false) | (false, true) => 30,
             (false, false) => 20,
         },
-        _ => match (hostish, cx.url_key) {
+        _ => match (hostish, cx.url_key()) {
             (true, _) => 50,
             (false, true) => 40,
             (false, false) => 30,
@@ -310,7 +384,7 @@ fn judge_bare(b: &crate::url::Bare, cx: &Cx, best: &mut Best) {
     };
     if info.kind == Kind::Metadata {
         best.add("ssrf.metadata", score, span, "cloud metadata endpoint");
-    } else if !cx.address {
+    } else if !cx.address() {
         best.add(
             "ssrf.internal",
             score,
@@ -331,15 +405,27 @@ fn plain_ip(b: &crate::url::Bare) -> bool {
     }
 }
 
+/// What separates the tokens `metadata_tokens` looks at.
+static TOKEN_SEP: [bool; 256] = token_sep();
+
+const fn token_sep() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
+            || matches!(
+                b,
+                b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b',' | b';' | b'=' | b'&' | b'`' | b'|'
+            );
+        i += 1;
+    }
+    t
+}
+
 /// A metadata address anywhere in the value (prose, markup, commands).
 fn metadata_tokens(v: &[u8], best: &mut Best) {
-    let sep = |b: &u8| {
-        crate::norm::is_space(*b)
-            || matches!(
-                *b,
-                b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b',' | b';' | b'=' | b'&' | b'`' | b'|'
-            )
-    };
+    let sep = |b: &u8| TOKEN_SEP[*b as usize];
     let mut off = 0;
     for (n, tok) in v.split(sep).enumerate() {
         let start = off;
@@ -358,6 +444,11 @@ fn metadata_tokens(v: &[u8], best: &mut Best) {
             || first == b'i')
         {
             continue;
+        }
+        match quick_bare(tok) {
+            Quick::NoHost => continue,
+            Quick::Host(info) if info.kind != Kind::Metadata => continue,
+            _ => {}
         }
         if let Some(b) = bare(tok, start) {
             let t = b.host.text();
@@ -387,6 +478,36 @@ mod tests {
     use super::*;
 
     /// `plain` stops at exactly what its comment names.
+    /// Numbers are no hosts: whatever `quick_bare` would say, a value of
+    /// digits and dots that is not a four-part address gets no report.
+    #[test]
+    fn numbers_are_not_hosts() {
+        for v in [
+            &b"40.99"[..],
+            b"1.5",
+            b"2130706433",
+            b"0177.1",
+            b"1.2.3",
+            b"1.2.3.4.5",
+            b"12.",
+        ] {
+            assert!(!bare_may_report(v));
+            let b = bare(v, 0).expect("a host");
+            let mut best = Best::new(Class::Ssrf, NAME);
+            let place = Place::default();
+            let cx = Cx {
+                place: &place,
+                address: OnceCell::new(),
+                url_key: OnceCell::from(true),
+                redirect: OnceCell::new(),
+            };
+            judge_bare(&b, &cx, &mut best);
+            assert_eq!(best.max(), 0, "{}", String::from_utf8_lossy(v));
+        }
+        assert!(bare_may_report(b"127.0.0.1"));
+        assert!(bare_may_report(b"127.0.0.1."));
+    }
+
     #[test]
     fn plain_values() {
         for b in 0..=255u8 {

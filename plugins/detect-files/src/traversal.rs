@@ -55,7 +55,7 @@ use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
 use crate::context::{name_has_word, Place, INCLUDE_WORDS};
 use crate::norm::{is_prose, is_space, starts_with_ci, trim, unit_at, OTHER};
-use crate::sensitive::{classify, is_asset, leak, Leak, Sens};
+use crate::sensitive::{classify, is_asset, leak, may_classify_quick, Leak, Sens};
 use crate::{Best, CAP};
 
 const NAME: &str = "traversal";
@@ -86,11 +86,11 @@ impl Detector for TraversalDetector {
             return;
         }
         let v = &value[..value.len().min(CAP)];
-        let v_plain = plain(v);
+        let v_plain = nothing_in(v);
         let key = place
             .own_key
             .map(|k| &k[..k.len().min(CAP)])
-            .filter(|k| !plain(k));
+            .filter(|k| !nothing_in(k));
         if !place.url_path && v_plain && key.is_none() {
             return;
         }
@@ -116,17 +116,51 @@ impl Detector for TraversalDetector {
 /// plain word (ASCII, no NUL, no separator, dot, escape, `0`, `:` or `;`,
 /// see the skip in `scan`), and no `_` for a dotless secret name given as
 /// the whole value (`id_rsa`). Wrappers need a `:`. One pass, no state.
+/// (The reference [`nothing_in`] is checked against.)
+#[cfg(test)]
 fn plain(v: &[u8]) -> bool {
-    v.iter()
-        .all(|&b| BYTES[b as usize] & (PATHY | UNDERSCORE) == 0)
+    v.iter().enumerate().all(|(i, &b)| {
+        let k = BYTES[b as usize];
+        k & (PATHY | UNDERSCORE) == 0 && (k & ZERO == 0 || !hex_x(v.get(i + 1)))
+    })
+}
+
+/// A value (or key) `scan` finds nothing in: [`plain`], or without `:`
+/// (no wrapper) and [`whole_inert`]. Told from the byte classes first.
+fn nothing_in(v: &[u8]) -> bool {
+    let acc = v.iter().fold(0u8, |a, &b| a | BYTES[b as usize]);
+    if acc & PATHY == 0 && (acc & ZERO == 0 || !has_zero_x(v)) {
+        if acc & UNDERSCORE == 0 {
+            return true; // plain
+        }
+        // Plain but for `_`: only a run that is the whole trimmed value is
+        // read (a dotless secret name, `id_rsa`).
+        let (_, tv) = trim(v);
+        return tv.iter().any(|&b| delim(b)) || !may_classify_quick(tv);
+    }
+    acc & (COLON | COMPLEX) == 0 && whole_inert(v)
+}
+
+/// `x` or `X`: after a `0`, the start of a hex-written dot or slash.
+fn hex_x(b: Option<&u8>) -> bool {
+    matches!(b, Some(b'x' | b'X'))
 }
 
 /// Byte classes, looked up once per byte on the hot paths.
 const DELIM: u8 = 1;
 /// Not part of a plain word: non-ASCII, NUL, a separator, a dot, an
-/// escape, `0` (hex-written dots), `:` or `;`.
+/// escape, `:` or `;`.
 const PATHY: u8 = 2;
 const UNDERSCORE: u8 = 4;
+/// `0`: not part of a plain word when an `x` follows (`0x2e`, a
+/// hex-written dot); any other `0` reads as itself and no table entry a
+/// dotless, separator-free word could match holds one.
+const ZERO: u8 = 8;
+/// What the unit reader may read as something else: NUL, `%`, non-ASCII.
+const COMPLEX: u8 = 16;
+const DOT: u8 = 32;
+const SEP: u8 = 64;
+const COLON: u8 = 128;
 
 static BYTES: [u8; 256] = byte_classes();
 
@@ -161,8 +195,23 @@ const fn byte_classes() -> [u8; 256] {
         {
             k |= DELIM;
         }
-        if c >= 0x80 || matches!(c, 0 | b'/' | b'\\' | b'.' | b'%' | b':' | b'0' | b';') {
+        if c >= 0x80 || matches!(c, 0 | b'/' | b'\\' | b'.' | b'%' | b':' | b';') {
             k |= PATHY;
+        }
+        if c == b'0' {
+            k |= ZERO;
+        }
+        if c >= 0x80 || c == 0 || c == b'%' {
+            k |= COMPLEX;
+        }
+        if c == b'.' {
+            k |= DOT;
+        }
+        if c == b'/' || c == b'\\' {
+            k |= SEP;
+        }
+        if c == b':' {
+            k |= COLON;
         }
         if c == b'_' {
             k |= UNDERSCORE;
@@ -203,32 +252,165 @@ fn scan(v: &[u8], place: &Place<'_>, is_key: bool, best: &mut Best) {
         url_path: place.url_path && !is_key,
         is_key,
     };
-    let mut t = Token::new();
+    // Built on the first token worth reading (its ring is 640 bytes).
+    let mut token: Option<Token> = None;
     let mut i = 0;
-    while i < v.len() {
-        let u = unit_at(v, i);
-        if delim_unit(u) {
-            i += u.len;
+    let n = v.len();
+    if whole_inert(v) {
+        i = n;
+    }
+    while i < n {
+        let k = BYTES[v[i] as usize];
+        if k & DELIM != 0 {
+            i += 1;
             continue;
         }
-        // Plain words (no separator, dot, escape, NUL or non-ASCII) are
-        // no paths: skip them without building a token.
-        let run_end = i + v[i..].iter().position(|&b| delim(b)).unwrap_or(v.len() - i);
+        if k & COMPLEX != 0 {
+            // An escape or a character may stand for a delimiter.
+            let u = unit_at(v, i);
+            if delim_unit(u) {
+                i += u.len;
+                continue;
+            }
+        }
+        // The run up to the next delimiter byte, in one pass: what it
+        // holds decides whether the token reader can find anything in it.
+        let mut acc = 0u8;
+        let mut run_end = i;
+        while run_end < n {
+            let c = BYTES[v[run_end] as usize];
+            if c & DELIM != 0 {
+                break;
+            }
+            acc |= c;
+            run_end += 1;
+        }
         let run = &v[i..run_end];
-        let plain = run.iter().all(|&b| BYTES[b as usize] & PATHY == 0);
-        // (A whole value may still be a dotless secret name: `id_rsa`.)
+        // Plain words (no separator, dot, escape, `0x`, NUL or non-ASCII)
+        // are no paths: skip them without building a token. (A whole value
+        // may still be a dotless secret name: `id_rsa`.)
+        let zero_x = acc & ZERO != 0 && has_zero_x(run);
+        let plain = acc & PATHY == 0 && !zero_x;
         let whole_run = i <= whole.0 && run_end >= whole.1;
-        if plain && !(whole_run && run.contains(&b'_')) {
+        let simple = acc & COMPLEX == 0 && !zero_x;
+        if (plain && !(whole_run && acc & UNDERSCORE != 0))
+            || (simple && !(acc & DOT != 0 && has_dotdot(run)) && no_trigger(run))
+        {
             i = run_end.max(i + 1);
             continue;
         }
+        let t = token.get_or_insert_with(Token::new);
         let end = t.read(v, i);
         i = end.max(i + 1);
         if t.count + (t.parents as usize) > 0 && t.interesting(whole) {
-            judge(&t, &cx, &mut prose, best);
+            judge(t, &cx, &mut prose, best);
         }
     }
     wrappers(v, is_key, best);
+}
+
+/// A run (between delimiters) the token reader would find nothing in,
+/// told without reading it as a token: plain ASCII that the unit reader
+/// takes byte for byte (no escape, `0x`, NUL or non-ASCII, so nothing is
+/// disguised), no `..` (a parent needs two dots in a row), and no segment
+/// that `classify` could start from (see
+/// [`crate::sensitive::may_classify`]): `judge` then has neither a parent
+/// nor a sensitive path to report. Wrappers are looked for apart.
+/// The whole value holds no run the token reader could find anything in
+/// (see [`inert`]), told in one pass: plain ASCII without `0x` or `..`,
+/// and no piece between delimiters, separators and `;` that `classify`
+/// could start from. (Splitting at `;` too only adds pieces: a segment cut
+/// at its `;` is one of them.)
+fn whole_inert(v: &[u8]) -> bool {
+    let mut start = 0;
+    for (k, &b) in v.iter().enumerate() {
+        let c = WHOLE[b as usize];
+        if c == 0 {
+            continue; // letters, most digits and punctuation
+        }
+        if c & W_COMPLEX != 0 {
+            return false;
+        }
+        let prev = if k > 0 { v[k - 1] } else { 0 };
+        if (c & W_DOT != 0 && prev == b'.') || (c & W_X != 0 && prev == b'0') {
+            return false; // `..` or `0x`
+        }
+        if c & W_BOUND != 0 {
+            // (Pieces under three bytes match no entry.)
+            if k - start >= 3 && may_classify_quick(&v[start..k]) {
+                return false;
+            }
+            start = k + 1;
+        }
+    }
+    !may_classify_quick(&v[start..])
+}
+
+/// Byte classes of `whole_inert`.
+const W_COMPLEX: u8 = 1;
+const W_DOT: u8 = 2;
+const W_X: u8 = 4;
+/// A delimiter, a separator or `;`: ends a piece.
+const W_BOUND: u8 = 8;
+
+static WHOLE: [u8; 256] = whole_classes();
+
+const fn whole_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let k = BYTES[b];
+        let mut w = 0;
+        if k & COMPLEX != 0 {
+            w |= W_COMPLEX;
+        }
+        if k & DOT != 0 {
+            w |= W_DOT;
+        }
+        if b == b'x' as usize || b == b'X' as usize {
+            w |= W_X;
+        }
+        if k & (DELIM | SEP) != 0 || b == b';' as usize {
+            w |= W_BOUND;
+        }
+        t[b] = w;
+        b += 1;
+    }
+    t
+}
+
+#[cfg(test)]
+fn inert(run: &[u8]) -> bool {
+    !run.iter().any(|&b| BYTES[b as usize] & COMPLEX != 0)
+        && !has_zero_x(run)
+        && !has_dotdot(run)
+        && no_trigger(run)
+}
+
+/// `0x` or `0X`.
+fn has_zero_x(run: &[u8]) -> bool {
+    run.windows(2).any(|w| w[0] == b'0' && hex_x(Some(&w[1])))
+}
+
+fn has_dotdot(run: &[u8]) -> bool {
+    run.windows(2).any(|w| w == b"..")
+}
+
+/// No segment of a plain ASCII run (split at `/` and `\`) is one that
+/// `classify` could start from.
+fn no_trigger(run: &[u8]) -> bool {
+    let mut start = 0;
+    for (k, &b) in run.iter().enumerate() {
+        // (Splitting at `;` as well only adds pieces: the segment the
+        // reader keeps, cut at its `;`, is one of them.)
+        if b == b'/' || b == b'\\' || b == b';' {
+            if may_classify_quick(&run[start..k]) {
+                return false;
+            }
+            start = k + 1;
+        }
+    }
+    !may_classify_quick(&run[start..])
 }
 
 /// The context a token is judged in.
@@ -762,6 +944,9 @@ fn judge(t: &Token, cx: &Cx<'_>, prose: &mut Prose<'_>, best: &mut Best) {
 
 /// Stream wrappers: a scheme name before `:` at a word start.
 fn wrappers(v: &[u8], is_key: bool, best: &mut Best) {
+    if !v.contains(&b':') {
+        return; // (a word-at-a-time search)
+    }
     let mut i = 0;
     while let Some(off) = v[i..].iter().position(|&b| b == b':') {
         let colon = i + off;
@@ -854,6 +1039,10 @@ fn restricted(v: &[u8], best: &mut Best) {
         Some(q) => &v[..q],
         None => v,
     };
+    // `leak` needs a dot (a hidden name, an extension) or a `~`.
+    if !path.iter().any(|&b| b == b'.' || b == b'~') {
+        return;
+    }
     let mut off = 0;
     let segs = path.split(|&b| b == b'/');
     let total = path.split(|&b| b == b'/').filter(|s| !s.is_empty()).count();
@@ -900,7 +1089,7 @@ mod tests {
         for b in 0..=255u8 {
             let delim_def = (b < 0x20 && b != 0) || b" \"'`<>(){}[]|&=?#,\x7f".contains(&b);
             assert_eq!(delim(b), delim_def, "delim {b:#x}");
-            let pathy = b >= 0x80 || b"\0/\\.%:0;".contains(&b);
+            let pathy = b >= 0x80 || b"\0/\\.%:;".contains(&b);
             assert_eq!(BYTES[b as usize] & PATHY != 0, pathy, "pathy {b:#x}");
             assert_eq!(BYTES[b as usize] & UNDERSCORE != 0, b == b'_');
         }
@@ -908,5 +1097,22 @@ mod tests {
         assert!(!plain(b"price_asc"));
         assert!(!plain(b"../x"));
         assert!(!plain("caf\u{e9}".as_bytes()));
+        assert!(plain(b"SKU-00000"));
+        assert!(nothing_in(b"Mozilla/5.0 (X11; Linux x86_64)"));
+        assert!(!nothing_in(b"a/etc/b"));
+        assert!(!nothing_in(b"id_rsa"));
+        assert!(!nothing_in(b" ID_RSA "));
+        assert!(nothing_in(b"price_asc"));
+        assert!(nothing_in(b"a=id_rsa&b=c"));
+        assert!(!nothing_in(b"php://input"));
+        assert!(!plain(b"a0x2e"));
+        assert!(!plain(b"0X2F"));
+        assert!(inert(b"Mozilla/5.0"));
+        assert!(inert(b"text/html"));
+        assert!(!inert(b"a/../b"));
+        assert!(!inert(b"etc/x"));
+        assert!(!inert(b"x/WIN.INI"));
+        assert!(!inert(b"a%2e"));
+        assert!(!inert(b"0x2e0x2e"));
     }
 }

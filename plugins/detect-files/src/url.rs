@@ -499,6 +499,88 @@ pub struct Bare {
     pub path: bool,
 }
 
+/// What [`bare`] would make of a value, told cheaply where the value is
+/// read byte for byte.
+pub enum Quick {
+    /// Not told: read it with [`bare`].
+    Unknown,
+    /// `bare` finds no host.
+    NoHost,
+    /// `bare` finds a host with this classification.
+    Host(crate::host::HostInfo),
+}
+
+/// Longest host `quick_bare` tells.
+pub const QUICK_MAX: usize = 64;
+
+/// [`bare`] without building its host, for the common case: ASCII up to
+/// the end of the authority, with no escape, `0x` spelling, backslash,
+/// bracket or colon (so every unit is its byte and there is no port).
+/// An `@` in the authority gives a userinfo, a character after it other
+/// than `/` an authority that is no host: no host either way.
+pub fn quick_bare(v: &[u8]) -> Quick {
+    if v.is_empty() || v.len() > 2048 {
+        return Quick::NoHost;
+    }
+    let mut buf = [0u8; QUICK_MAX];
+    let mut n = 0;
+    for (j, &b) in v.iter().enumerate() {
+        match QB[b as usize] {
+            QB_HOST => {}
+            QB_ZERO => {
+                if matches!(v.get(j + 1), Some(b'x' | b'X')) {
+                    return Quick::Unknown;
+                }
+            }
+            QB_SLASH => break,
+            QB_UNKNOWN => return Quick::Unknown,
+            // The authority ends with something other than `/`, holds a
+            // userinfo, or its host a character no host name has (`bare`
+            // drops only backslashes and brackets from a host).
+            _ => return Quick::NoHost,
+        }
+        if n == QUICK_MAX {
+            return Quick::Unknown;
+        }
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    if n == 0 {
+        return Quick::NoHost;
+    }
+    Quick::Host(crate::host::classify(&buf[..n]))
+}
+
+/// Byte classes of `quick_bare`.
+const QB_HOST: u8 = 0;
+const QB_ZERO: u8 = 1;
+const QB_SLASH: u8 = 2;
+const QB_UNKNOWN: u8 = 3;
+const QB_NO_HOST: u8 = 4;
+
+static QB: [u8; 256] = quick_classes();
+
+const fn quick_classes() -> [u8; 256] {
+    let mut t = [QB_NO_HOST; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b == b'0' {
+            QB_ZERO
+        } else if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+            QB_HOST
+        } else if b == b'/' {
+            QB_SLASH
+        } else if b >= 0x80 || matches!(b, b'%' | b'\\' | b'[' | b']' | b':') {
+            QB_UNKNOWN
+        } else {
+            QB_NO_HOST // `@`, an authority end, any other character
+        };
+        i += 1;
+    }
+    t
+}
+
 /// Reads a trimmed value as a scheme-less host, if it is one.
 pub fn bare(v: &[u8], offset: usize) -> Option<Bare> {
     if v.is_empty() || v.len() > 2048 {
@@ -612,5 +694,56 @@ mod tests {
         assert!(bare(b"bob@example.com", 0).is_none());
         assert!(bare(b"hello world", 0).is_none());
         assert!(bare(b"[::1]", 0).is_some());
+    }
+
+    /// `quick_bare` says what `bare` says wherever it tells.
+    #[test]
+    fn quick_bare_agrees() {
+        let vals: &[&[u8]] = &[
+            b"localhost",
+            b"LocalHost/",
+            b"localhost/x",
+            b"shop.example.com",
+            b"40.99",
+            b"127.0.0.1",
+            b"127.0.0.1/a",
+            b"10.0.0.5:80",
+            b"bob@example.com",
+            b"a b",
+            b"Mozilla/5.0 (X11)",
+            b"text/html,application/xml",
+            b"en-US,en;q=0.7",
+            b"application/json",
+            b"metadata.google.internal",
+            b"169.254.169.254",
+            b"0x7f000001",
+            b"a?b",
+            b"a#b",
+            b"a\\b",
+            b"[::1]",
+            b"x.internal/",
+            b"a=b",
+            b"host.docker.internal/x?y",
+            b"2130706433",
+            b"a/b@c",
+            b"a@b/c",
+            b"/x",
+            b"",
+            b"1.2.3.4.nip.io",
+            b"10.0.0.1.nip.io/a",
+            b"a\tb",
+            b"a|b",
+        ];
+        for v in vals {
+            let full = bare(v, 0);
+            match quick_bare(v) {
+                Quick::Unknown => {}
+                Quick::NoHost => assert!(full.is_none(), "{:?}", String::from_utf8_lossy(v)),
+                Quick::Host(info) => {
+                    let b = full.expect("a host");
+                    assert_eq!(crate::host::classify(b.host.text()), info);
+                }
+            }
+        }
     }
 }

@@ -240,9 +240,23 @@ pub fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0 | 0)
 }
 
+#[inline]
 pub fn is_word(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || (c >= 0x80 && c != 0xa0)
+    WORD[c as usize]
 }
+
+/// The bytes of words: ASCII letters and digits, `_`, `$`, and any
+/// non-ASCII byte but 0xA0 (a no-break space).
+pub static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || (c >= 0x80 && c != 0xa0);
+        i += 1;
+    }
+    t
+};
 
 /// Scans a string body after its opening quote at `i`; returns the index
 /// after the closing quote and whether it closed. With `esc`, a backslash

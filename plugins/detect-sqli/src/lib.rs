@@ -87,6 +87,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn quick_word_tables() {
+        for c in 0..=255u8 {
+            let def =
+                c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || (c >= 0x80 && c != 0xa0);
+            assert_eq!(lex::is_word(c), def, "{c:#x}");
+        }
+        // Every word the table gives a part whatever follows passes
+        // `may_role` in any case, alone and glued after digits.
+        for w in words::WORDS.iter().filter(|w| role_alone(w)) {
+            for v in [w.name.to_vec(), w.name.to_ascii_uppercase()] {
+                let mut next = None;
+                assert!(may_role(&v, 0, v.len(), &mut next), "{:?}", w.name);
+                if word_role(&v, 0, v.len()) {
+                    let glued = [b"1".as_slice(), &v, b" x"].concat();
+                    assert!(worth_reading(&glued), "{:?}", w.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn messages_name_the_contexts() {
         for (k, (_, _, name)) in CONTEXTS.into_iter().enumerate() {
             for r in parse::RULES {
@@ -209,27 +230,42 @@ impl Analysis {
 /// scored shape needs at least one of: a quote or backtick, a comment
 /// (`--`, `#`, `/*`, `*/`), `@@`, `&&`, `||`, `::`, `{`, or a word of the
 /// table that plays a part on its own: a statement or clause keyword
-/// (SELECT, UNION, OR, FROM, WHERE ...), a catalog name, a function name
+/// (SELECT, UNION, OR, FROM, WHERE ..., ORDER and GROUP only before BY,
+/// the only place the reader knows them), a catalog name, a function name
 /// before `(`, a literal function (`current_user`) or an Oracle package
 /// before `.`. Words are split as the lexer splits them (a keyword glued
 /// after digits, `1union`, is found too). A test checks on every corpus
 /// that values this pass rejects score nothing.
 pub fn worth_reading(value: &[u8]) -> bool {
+    // An apostrophe first, with a word-at-a-time search: prose with one
+    // need not have its words looked up.
+    if value.contains(&b'\'') {
+        return true;
+    }
     let n = value.len();
     let mut i = 0;
     while i < n {
         let c = value[i];
-        if lex::is_word(c) && !(c == 0xc2 && value.get(i + 1) == Some(&0xa0)) {
+        if WORD_BYTE[c as usize] && !(c == 0xc2 && value.get(i + 1) == Some(&0xa0)) {
             let start = i;
-            while i < n
-                && lex::is_word(value[i])
-                && !(value[i] == 0xc2 && value.get(i + 1) == Some(&0xa0))
-            {
+            while i < n {
+                let d = value[i];
+                if d < 0x80 {
+                    if !WORD_BYTE[d as usize] {
+                        break;
+                    }
+                } else if d == 0xa0 || (d == 0xc2 && value.get(i + 1) == Some(&0xa0)) {
+                    break;
+                }
                 i += 1;
             }
             if word_triggers(value, start, i) {
                 return true;
             }
+            continue;
+        }
+        if !PUNCT_BYTE[c as usize] {
+            i += 1;
             continue;
         }
         let next = value.get(i + 1).copied().unwrap_or(0);
@@ -255,18 +291,157 @@ pub fn worth_reading(value: &[u8]) -> bool {
     false
 }
 
+/// The bytes the punctuation checks of `worth_reading` start at.
+static PUNCT_BYTE: [bool; 256] = punct_bytes();
+
+const fn punct_bytes() -> [bool; 256] {
+    let mut t = [false; 256];
+    let all = b"'\"`#{-/*@&|:";
+    let mut i = 0;
+    while i < all.len() {
+        t[all[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// `lex::is_word`, the table.
+use lex::WORD as WORD_BYTE;
+
 /// Whether the word `value[start..end]` can start a scored construct.
 fn word_triggers(value: &[u8], start: usize, end: usize) -> bool {
     let w = &value[start..end];
+    // The byte after the word and its spaces, looked for once, when needed.
+    let mut next = None;
     if w[0].is_ascii_digit() {
         // A number glued to a word: the lexer may split a keyword off its
         // end (`1union`, `1e5union`, `0x1Funion`); try every suffix that
         // starts with a letter.
         let from = w.len().saturating_sub(words::MAX_WORD).max(1);
-        return (from..w.len())
-            .any(|k| w[k].is_ascii_alphabetic() && word_role(value, start + k, end));
+        return (from..w.len()).any(|k| {
+            w[k].is_ascii_alphabetic()
+                && may_role(value, start + k, end, &mut next)
+                && word_role(value, start + k, end)
+        });
     }
-    word_role(value, start, end)
+    may_role(value, start, end, &mut next) && word_role(value, start, end)
+}
+
+/// A quick no for most words `word_role` says no to, without looking
+/// them up: a word that plays a part whatever follows it has its length
+/// and its first and last bytes in [`ROLE_ENDS`]; any other word plays one only before
+/// `(` (a function, an `xp_` procedure) or `.` (an Oracle package).
+fn may_role(value: &[u8], start: usize, end: usize, next: &mut Option<u8>) -> bool {
+    let len = end - start;
+    if !(2..=words::MAX_WORD).contains(&len) {
+        return false;
+    }
+    let (first, last) = ROLE_ENDS[len];
+    if first & (1u64 << ROLE_BIT[value[start] as usize]) != 0
+        && last & (1u64 << ROLE_BIT[value[end - 1] as usize]) != 0
+    {
+        return true;
+    }
+    let n = *next.get_or_insert_with(|| next_byte(value, end));
+    n == b'(' || n == b'.'
+}
+
+/// Whether the word after `end` (past spaces, including the UTF-8
+/// no-break space, and `+`) is `w` (lower-case), in any case, as the
+/// lexer splits words.
+fn next_word_is(value: &[u8], end: usize, w: &[u8]) -> bool {
+    let mut j = end;
+    loop {
+        match value.get(j) {
+            Some(&c) if lex::is_space(c) || c == b'+' => j += 1,
+            Some(0xc2) if value.get(j + 1) == Some(&0xa0) => j += 2,
+            _ => break,
+        }
+    }
+    let mut k = j;
+    while k < value.len()
+        && WORD_BYTE[value[k] as usize]
+        && !(value[k] == 0xc2 && value.get(k + 1) == Some(&0xa0))
+    {
+        k += 1;
+    }
+    value[j..k].eq_ignore_ascii_case(w)
+}
+
+/// The byte after `end` and any spaces (and `+`), 0 at the end: as
+/// `word_role` finds it.
+fn next_byte(value: &[u8], end: usize) -> u8 {
+    let mut j = end;
+    while j < value.len() && (lex::is_space(value[j]) || value[j] == b'+') {
+        j += 1;
+    }
+    value.get(j).copied().unwrap_or(0)
+}
+
+/// A word's first byte as a bit of [`ROLE_ENDS`] (either case).
+const fn role_bit(c: u8) -> u32 {
+    match c {
+        b'a'..=b'z' => (c - b'a') as u32,
+        b'A'..=b'Z' => (c - b'A') as u32,
+        b'0'..=b'9' => 26 + (c - b'0') as u32,
+        b'_' => 36,
+        b'$' => 37,
+        _ => 38,
+    }
+}
+
+static ROLE_BIT: [u8; 256] = role_bits();
+
+const fn role_bits() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = role_bit(i as u8) as u8;
+        i += 1;
+    }
+    t
+}
+
+/// Whether a table word plays a part in `word_role` whatever follows it.
+const fn role_alone(w: &words::Word) -> bool {
+    w.flags & words::SCHEMA != 0
+        || (!matches!(w.fc, words::Fc::None) && w.flags & words::LIT != 0)
+        || (w.flags & words::STMT != 0 && !matches!(w.kw, Kw::If | Kw::While | Kw::Begin))
+        || matches!(
+            w.kw,
+            Kw::Select
+                | Kw::Union
+                | Kw::Or
+                | Kw::And
+                | Kw::Xor
+                | Kw::Into
+                | Kw::Order
+                | Kw::Group
+                | Kw::Having
+                | Kw::Procedure
+                | Kw::From
+                | Kw::Where
+                | Kw::Case
+        )
+}
+
+/// For each word length, the first and the last bytes of the table words
+/// that play a part whatever follows them.
+static ROLE_ENDS: [(u64, u64); words::MAX_WORD + 1] = role_ends();
+
+const fn role_ends() -> [(u64, u64); words::MAX_WORD + 1] {
+    let mut t = [(0u64, 0u64); words::MAX_WORD + 1];
+    let mut i = 0;
+    while i < words::WORDS.len() {
+        let w = &words::WORDS[i];
+        let n = w.name.len();
+        if role_alone(w) && n <= words::MAX_WORD {
+            t[n].0 |= 1u64 << role_bit(w.name[0]);
+            t[n].1 |= 1u64 << role_bit(w.name[n - 1]);
+        }
+        i += 1;
+    }
+    t
 }
 
 fn word_role(value: &[u8], start: usize, end: usize) -> bool {
@@ -279,13 +454,9 @@ fn word_role(value: &[u8], start: usize, end: usize) -> bool {
         *d = c.to_ascii_lowercase();
     }
     let lower = &buf[..len];
-    // The next byte after spaces.
-    let mut j = end;
-    // (`+` too: a value may also be read with `+` as a space.)
-    while j < value.len() && (lex::is_space(value[j]) || value[j] == b'+') {
-        j += 1;
-    }
-    let next = value.get(j).copied().unwrap_or(0);
+    // The next byte after spaces (`+` too: a value may also be read with
+    // `+` as a space).
+    let next = next_byte(value, end);
     let w = words::word(words::lookup(lower));
     if w.flags & words::SCHEMA != 0 {
         return true;
@@ -298,6 +469,11 @@ fn word_role(value: &[u8], start: usize, end: usize) -> bool {
         // has a word of its own.
         return !matches!(w.kw, Kw::If | Kw::While | Kw::Begin);
     }
+    if matches!(w.kw, Kw::Order | Kw::Group) {
+        // The reader knows ORDER and GROUP only before BY (after spaces
+        // or a `+`; a comment between them is a trigger of its own).
+        return next_word_is(value, end, b"by");
+    }
     if matches!(
         w.kw,
         Kw::Select
@@ -306,8 +482,6 @@ fn word_role(value: &[u8], start: usize, end: usize) -> bool {
             | Kw::And
             | Kw::Xor
             | Kw::Into
-            | Kw::Order
-            | Kw::Group
             | Kw::Having
             | Kw::Procedure
             | Kw::From
