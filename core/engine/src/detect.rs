@@ -26,7 +26,8 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
     let tree = &ins.tree;
     let leaves: Vec<_> = tree.leaves().collect();
     for id in leaves {
-        let raw = matches!(tree.node(id).seg, Seg::Source(Source::Method | Source::Uri));
+        let raw = matches!(tree.node(id).seg, Seg::Source(Source::Method | Source::Uri))
+            || negotiation_header(tree, id);
         run.point(
             tree,
             id,
@@ -53,6 +54,19 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
     }
 }
 
+/// A well-formed content-negotiation header (`wellformed`): like the raw
+/// request line, offered only to the protocol and scanner detectors.
+fn negotiation_header(tree: &Tree, id: NodeId) -> bool {
+    let node = tree.node(id);
+    let Some(name) = tree.key(node.seg) else {
+        return false;
+    };
+    node.parent()
+        .is_some_and(|p| tree.node(p).seg == Seg::Source(Source::Header))
+        && crate::wellformed::is_negotiation(name)
+        && crate::wellformed::negotiation_list(tree.value(id))
+}
+
 struct Run<'e> {
     engine: &'e Engine,
     endpoint: &'e [u8],
@@ -61,8 +75,8 @@ struct Run<'e> {
 
 impl Run<'_> {
     /// Every detector on `value`, the value or (`on_name`) the name of
-    /// point `id`; for the raw request line's leaves (`raw`), only those
-    /// that read it.
+    /// point `id`; for the raw request line's leaves and well-formed
+    /// negotiation headers (`raw`), only the protocol and scanner ones.
     #[allow(clippy::too_many_arguments)]
     fn point(
         &self,

@@ -20,6 +20,7 @@ mod engine;
 pub mod http1;
 mod inspection;
 pub mod loader;
+mod wellformed;
 
 pub use config::{ConfigError, EngineConfig, LimitAction, LimitsConfig, PluginFailure, Policy};
 pub use engine::{BuildError, Engine};

