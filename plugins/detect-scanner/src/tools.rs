@@ -204,14 +204,23 @@ const fn filter(tools: &[Tool]) -> [u64; 16] {
     f
 }
 
-/// True when a lower-case word may be a key.
-fn may_be_key(w: &[u8]) -> bool {
-    let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
-        return false;
-    };
-    let b = filter_bit(w.len(), first, last);
+/// True when a word of this length and lower-case first and last byte may
+/// be a key.
+fn filter_has(len: usize, first: u8, last: u8) -> bool {
+    let b = filter_bit(len, first, last);
     FILTER[b / 64] & (1 << (b % 64)) != 0
 }
+
+const _: () = {
+    let mut i = 0;
+    while i < TOOLS.len() {
+        assert!(
+            !TOOLS[i].key[0].is_ascii_digit(),
+            "a key starts with a digit"
+        );
+        i += 1;
+    }
+};
 
 /// True for bytes that belong to a word.
 pub(crate) fn is_word(b: u8) -> bool {
@@ -232,7 +241,16 @@ pub(crate) fn scan(v: &[u8], mut hit: impl FnMut(&'static Tool, usize, usize) ->
             i += 1;
         }
         let end = i;
-        if end - start > MAX_KEY {
+        // No key is longer than MAX_KEY or starts with a digit; the filter
+        // needs only the first and last byte, lower-cased.
+        if end - start > MAX_KEY || v[start].is_ascii_digit() {
+            continue;
+        }
+        let (first, last) = (
+            v[start].to_ascii_lowercase(),
+            v[end - 1].to_ascii_lowercase(),
+        );
+        if !filter_has(end - start, first, last) {
             continue;
         }
         let tail = is_compound_tail(v, start);
@@ -240,9 +258,6 @@ pub(crate) fn scan(v: &[u8], mut hit: impl FnMut(&'static Tool, usize, usize) ->
         let word = &mut buf[..end - start];
         word.copy_from_slice(&v[start..end]);
         word.make_ascii_lowercase();
-        if !may_be_key(word) {
-            continue;
-        }
         let first = TOOLS.partition_point(|e| e.key < &*word);
         for tool in TOOLS[first..].iter().take_while(|e| e.key == &*word) {
             // A compound's tail counts only as a file name's extension.
