@@ -12,6 +12,8 @@ use rampart_core::{Engine, EngineConfig};
 use rampart_proxy::{Node, NodeConfig};
 use rampart_types::Mode;
 
+mod rules;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rampart",
@@ -32,6 +34,11 @@ enum Command {
     Inspect(InspectArgs),
     /// Start the demo shop with a node in front of it, and print the URLs.
     Demo(DemoArgs),
+    /// Rule tools: check, test, fmt, pack, verify, keygen.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -298,5 +305,9 @@ fn main() -> Result<()> {
         Command::Inspect(a) => run_inspect(a),
         Command::Node(a) => tokio::runtime::Runtime::new()?.block_on(run_node(a)),
         Command::Demo(a) => tokio::runtime::Runtime::new()?.block_on(run_demo(a)),
+        Command::Rules { command } => match rules::run(command)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
     }
 }

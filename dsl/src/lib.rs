@@ -26,19 +26,26 @@
 //! assert_eq!(eval.program().rules.len(), 1);
 //! ```
 
-#![forbid(unsafe_code)]
+#![cfg_attr(not(feature = "jit"), forbid(unsafe_code))]
+// With the JIT, `unsafe` is denied everywhere but `jit::abi`, the one
+// module that calls compiled code.
+#![cfg_attr(feature = "jit", deny(unsafe_code))]
 
 pub mod ast;
 pub mod backend;
 pub mod check;
 pub mod counters;
 pub mod diag;
+pub mod fmt;
 pub mod formats;
 pub mod glob;
 pub mod index;
 pub mod interp;
 pub mod ir;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod loader;
+pub mod pack;
 pub mod parser;
 pub mod path;
 pub mod profile;
@@ -50,6 +57,8 @@ pub use counters::{CounterStore, MemoryCounters};
 pub use diag::{Diagnostic, Diagnostics};
 pub use interp::Interpreter;
 pub use ir::{Program, RulePhase};
+#[cfg(feature = "jit")]
+pub use jit::Jit;
 pub use loader::{Loader, MemoryLoader};
 pub use span::{SourceMap, Span};
 pub use view::{RequestView, StaticView};
