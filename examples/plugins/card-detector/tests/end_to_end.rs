@@ -140,8 +140,10 @@ fn the_node_reports_a_card_number_through_the_loaded_plugin() {
     assert_eq!(at_query["excerpt"].as_str().unwrap_or_default(), CARD);
     let msg = at_query["message"].as_str().unwrap_or_default();
     assert_eq!(msg, "Visa card number ************1111");
-    // The raw request-target holds the number too.
-    assert!(cards.iter().any(|f| f["point"].as_str().unwrap_or_default() == "uri"));
+    // The raw request-target holds the number too, but the node offers it
+    // to protocol and scanner detectors only: this one reads the decoded
+    // query, so the number is reported once.
+    assert!(!cards.iter().any(|f| f["point"].as_str().unwrap_or_default() == "uri"));
     for f in &cards {
         assert!(!f["message"].as_str().unwrap_or_default().contains("41111111"));
     }
