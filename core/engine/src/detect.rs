@@ -22,7 +22,7 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
         endpoint: req.path(),
         content_type: req.header_value("content-type"),
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     let tree = &ins.tree;
     let leaves: Vec<_> = tree.leaves().collect();
     for id in leaves {
@@ -99,15 +99,16 @@ impl Run<'_> {
             if raw && !slot.raw_target {
                 continue;
             }
-            out.clear();
+            // `out` is empty here: drained after every call that filled it.
             let ran = catch_unwind(AssertUnwindSafe(|| slot.detector.inspect(value, &ctx, out)));
             match ran {
+                Ok(()) if out.is_empty() => {}
                 Ok(()) => {
+                    let len = value.len() as u32;
                     for mut f in out.drain(..) {
                         // A detector reports about the value it was given.
                         f.point = id;
                         f.on_name = on_name;
-                        let len = value.len() as u32;
                         f.span = Span {
                             start: f.span.start.min(len),
                             end: f.span.end.min(len).max(f.span.start.min(len)),
@@ -116,16 +117,20 @@ impl Run<'_> {
                         findings.push(f);
                     }
                 }
-                Err(_) => findings.push(
-                    Finding::new(
-                        id,
-                        Class::PluginError,
-                        "plugin.panic",
-                        100,
-                        format!("detector {} panicked", slot.name),
-                    )
-                    .with_origin(slot.name),
-                ),
+                Err(_) => {
+                    // What it reported before panicking is discarded.
+                    out.clear();
+                    findings.push(
+                        Finding::new(
+                            id,
+                            Class::PluginError,
+                            "plugin.panic",
+                            100,
+                            format!("detector {} panicked", slot.name),
+                        )
+                        .with_origin(slot.name),
+                    );
+                }
             }
         }
     }
