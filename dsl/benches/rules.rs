@@ -1,7 +1,9 @@
-//! Rule-language benches: interpretation of generated rule packs and
-//! compile time of a large pack.
+//! Rule-language benches: evaluation of generated rule packs on the
+//! interpreter and (feature `jit`) the cranelift JIT, and compile time of a
+//! large pack.
 //!
-//! `cargo bench -p rampart-dsl --bench rules`
+//! `cargo bench -p rampart-dsl --bench rules` (interpreter only),
+//! `cargo bench -p rampart-dsl --features jit --bench rules` (both).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -106,29 +108,67 @@ fn request() -> StaticView {
     }
 }
 
+/// The JIT back-end; `RAMPART_JIT_OPT` sets cranelift's `opt_level`.
+#[cfg(feature = "jit")]
+fn jit() -> rampart_dsl::Jit {
+    let mut j = rampart_dsl::Jit::default();
+    match std::env::var("RAMPART_JIT_OPT").as_deref() {
+        Ok("speed") => j.opt_level = "speed",
+        Ok("speed_and_size") => j.opt_level = "speed_and_size",
+        _ => {}
+    }
+    j
+}
+
+fn run(c: &mut Criterion, name: &str, eval: &dyn Evaluator, req: &StaticView) {
+    let mut counters = MemoryCounters::default();
+    let mut out = Outcome::default();
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            eval.evaluate(
+                black_box(req),
+                RulePhase::Request,
+                &mut counters,
+                0,
+                &mut out,
+            );
+            black_box(out.matched.len())
+        })
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let req = request();
     for (name, n, eps) in [
-        ("interpret/1000_rules_unscoped", 1000, 0),
-        ("interpret/1000_rules_100_endpoints", 1000, 100),
-        ("interpret/10000_rules_1000_endpoints", 10_000, 1000),
+        ("1000_rules_unscoped", 1000, 0),
+        ("1000_rules_100_endpoints", 1000, 100),
+        ("10000_rules_1000_endpoints", 10_000, 1000),
     ] {
-        let prog = compile_str("bench.rules", &pack(n, eps)).expect("pack compiles");
-        let eval = Interpreter.compile(Arc::new(prog)).expect("interpreter");
-        let mut counters = MemoryCounters::default();
-        let mut out = Outcome::default();
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                eval.evaluate(
-                    black_box(&req),
-                    RulePhase::Request,
-                    &mut counters,
-                    0,
-                    &mut out,
-                );
-                black_box(out.matched.len())
-            })
-        });
+        let prog = Arc::new(compile_str("bench.rules", &pack(n, eps)).expect("pack compiles"));
+        let eval = Interpreter.compile(prog.clone()).expect("interpreter");
+        run(c, &format!("interpret/{name}"), &eval, &req);
+        #[cfg(feature = "jit")]
+        {
+            let jit = jit().compile(prog).expect("jit");
+            // The bench measures what the tests check: the same outcome.
+            let (mut a, mut b) = (Outcome::default(), Outcome::default());
+            eval.evaluate(
+                &req,
+                RulePhase::Request,
+                &mut MemoryCounters::default(),
+                0,
+                &mut a,
+            );
+            jit.evaluate(
+                &req,
+                RulePhase::Request,
+                &mut MemoryCounters::default(),
+                0,
+                &mut b,
+            );
+            assert_eq!(a, b, "back-ends disagree on {name}");
+            run(c, &format!("jit/{name}"), &jit, &req);
+        }
     }
     let big = pack(10_000, 1000);
     let mut g = c.benchmark_group("compile");
@@ -137,6 +177,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let prog = compile_str("bench.rules", black_box(&big)).expect("pack compiles");
             Interpreter.compile(Arc::new(prog)).expect("interpreter")
+        })
+    });
+    #[cfg(feature = "jit")]
+    g.bench_function("10000_rules_jit", |b| {
+        b.iter(|| {
+            let prog = compile_str("bench.rules", black_box(&big)).expect("pack compiles");
+            jit().compile(Arc::new(prog)).expect("jit")
         })
     });
     g.finish();

@@ -2,6 +2,8 @@
 
 mod diagnostics;
 mod golden;
+#[cfg(feature = "jit")]
+mod jit;
 mod language;
 mod robustness;
 mod spec;

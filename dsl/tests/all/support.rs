@@ -227,11 +227,22 @@ pub struct Rules {
     pub counters: Vec<MemoryCounters>,
 }
 
-/// Every back-end the crate has (the JIT joins here).
+/// Every back-end the crate has: the interpreter, and the JIT with the
+/// `jit` feature.
 fn backends(prog: Arc<Program>) -> Vec<Box<dyn Evaluator>> {
-    vec![Box::new(
-        Interpreter.compile(prog).expect("interpreter compiles"),
-    )]
+    #[allow(unused_mut)]
+    let mut v: Vec<Box<dyn Evaluator>> = vec![Box::new(
+        Interpreter
+            .compile(prog.clone())
+            .expect("interpreter compiles"),
+    )];
+    #[cfg(feature = "jit")]
+    v.push(Box::new(
+        rampart_dsl::Jit::default()
+            .compile(prog)
+            .expect("the JIT compiles"),
+    ));
+    v
 }
 
 pub fn program(files: &[(&str, &str)]) -> Program {
@@ -266,7 +277,10 @@ impl Rules {
             let d = out.describe(e.program());
             match &first {
                 None => first = Some((d, out)),
-                Some((fd, _)) => assert_eq!(fd, &d, "back-ends disagree"),
+                Some((fd, fo)) => {
+                    assert_eq!(fd, &d, "back-ends disagree");
+                    assert_eq!(fo, &out, "back-ends disagree on the outcome");
+                }
             }
         }
         first.expect("one back-end")

@@ -1,0 +1,420 @@
+//! The cranelift JIT back-end (cargo feature `jit`): every rule condition
+//! (and rate-limit key) is compiled to one native function, and the rules
+//! without an endpoint clause of each phase to a *sequence* function that
+//! runs their conditions back to back with direct calls, returning to Rust
+//! only at a rule that matched or needs its gate (method, host, rate-limit
+//! ban). The rule loop around them (scope index, exceptions, bans, actions)
+//! is the interpreter's, so the back-ends agree by construction there; the
+//! golden tests and the differential fuzz target compare them on the rest.
+//!
+//! What runs natively: constants, numbers and booleans, comparisons,
+//! `and`/`or`/`not` as short-circuit branches in the normative order,
+//! `in` over up to eight numbers, quantifier loops over point slots, and
+//! the control flow of counters (keys left to right, absent keys). What
+//! calls a runtime helper (`abi`): point lookups (memoised per request and
+//! path), string operations and tests, globs, `in` over strings, detector
+//! findings, profiles, path parameters, context values and counters. A
+//! quantifier whose body is one test of the slot's value (what the checker
+//! makes of `len(query.q) > 3` or `any(query.*, it ~ "*<script*")`) is one
+//! helper call that runs the loop in Rust (`kernel`). Every IR operation is
+//! compiled; a program the back-end cannot compile is refused with a
+//! [`BackendError`], never run some other way.
+//!
+//! Unsafe code is confined to `abi` (the calls into compiled code, the
+//! helpers' context pointer, freeing the code), each block with its
+//! `SAFETY` argument.
+//!
+//! ```
+//! # #[cfg(feature = "jit")] {
+//! use rampart_dsl::{compile_str, jit::Jit, RuleBackend};
+//! let prog = compile_str("a.rules", r#"rule r "x" { when len(query.q) > 3 then block }"#)
+//!     .expect("valid rules");
+//! let eval = Jit::default().compile(std::sync::Arc::new(prog)).expect("compiles");
+//! # let _ = eval; }
+//! ```
+
+mod abi;
+mod codegen;
+mod kernel;
+mod runtime;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cranelift_jit::JITModule;
+
+use crate::backend::{BackendError, Evaluator, Fired, Outcome, RuleBackend};
+use crate::counters::CounterStore;
+use crate::index::ScopeIndex;
+use crate::ir::{ActionIr, Exception, Program, RuleIr, RulePhase};
+use crate::view::RequestView;
+use abi::Code;
+use runtime::{Buffers, Ctx, Tables};
+
+/// The JIT back-end.
+#[derive(Debug, Clone)]
+pub struct Jit {
+    /// Cranelift's `opt_level`: `"none"`, `"speed"` or `"speed_and_size"`.
+    pub opt_level: &'static str,
+}
+
+impl Default for Jit {
+    fn default() -> Self {
+        Jit { opt_level: "none" }
+    }
+}
+
+impl RuleBackend for Jit {
+    type Evaluator = Jitted;
+
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn compile(&self, program: Arc<Program>) -> Result<Jitted, BackendError> {
+        program
+            .validate()
+            .map_err(|e| BackendError(format!("jit: invalid program: {e}")))?;
+        let c = codegen::compile(&program, self.opt_level)?;
+        let index = ScopeIndex::build(&program);
+        let rules = program
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RuleCode {
+                cond: c.conds[i],
+                key: c.keys[i],
+                allow: r.actions.iter().any(|a| matches!(a, ActionIr::Allow(_))),
+                scoped: !r.scope.methods.is_empty() || !r.scope.hosts.is_empty(),
+                gated: codegen::gated(r),
+                rate_limit: r
+                    .actions
+                    .iter()
+                    .position(|a| matches!(a, ActionIr::RateLimit { .. }))
+                    .map(|p| p as u16),
+            })
+            .collect();
+        let any_host = program.rules.iter().any(|r| !r.scope.hosts.is_empty());
+        let endpoint_rules = [RulePhase::Request, RulePhase::Response].map(|p| {
+            program
+                .rules
+                .iter()
+                .any(|r| r.phase == p && !r.scope.endpoints.is_empty())
+        });
+        let mut gpos = vec![NONE; program.rules.len()];
+        for (list, _) in &c.seqs {
+            for (p, &ri) in list.iter().enumerate() {
+                gpos[ri as usize] = p as u32;
+            }
+        }
+        Ok(Jitted {
+            program,
+            index,
+            tables: c.tables,
+            rules,
+            any_host,
+            gpos,
+            seqs: c.seqs,
+            panics: AtomicU64::new(0),
+            endpoint_rules,
+            module: Mutex::new(Some(c.module)),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RuleCode {
+    cond: Option<Code>,
+    key: Option<Code>,
+    allow: bool,
+    /// The rule has a method or host clause.
+    scoped: bool,
+    /// The sequence function hands the rule back before its condition.
+    gated: bool,
+    rate_limit: Option<u16>,
+}
+
+/// A program compiled to native code.
+pub struct Jitted {
+    program: Arc<Program>,
+    index: ScopeIndex,
+    tables: Tables,
+    rules: Vec<RuleCode>,
+    any_host: bool,
+    /// Per rule: its position in its phase's sequence ([`NONE`]: it has an
+    /// endpoint clause).
+    gpos: Vec<u32>,
+    /// Per phase: the rules without an endpoint clause and their compiled
+    /// sequence.
+    seqs: [(Vec<u32>, Option<Code>); 2],
+    /// Evaluations in which a runtime helper panicked (it then answered
+    /// false or absent); see [`Jitted::helper_panics`].
+    panics: AtomicU64,
+    /// Per phase: some rule has an endpoint clause (the index is needed).
+    endpoint_rules: [bool; 2],
+    /// Owns the code; only dropped (see `Drop`).
+    module: Mutex<Option<JITModule>>,
+}
+
+impl Jitted {
+    /// How many evaluations met a panic in a runtime helper (a bug: the
+    /// helper answered false or absent and the outcome may differ from
+    /// the interpreter's). Zero in every test and fuzz run.
+    pub fn helper_panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for Jitted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jitted")
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Jitted {
+    fn drop(&mut self) {
+        let m = match self.module.get_mut() {
+            Ok(m) => m.take(),
+            Err(p) => p.into_inner().take(),
+        };
+        if let Some(m) = m {
+            abi::free(m);
+        }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
+
+/// The request-wide state of one evaluation.
+struct Run<'p> {
+    prog: &'p Program,
+    method: &'p [u8],
+    host: Vec<u8>,
+    now: u64,
+    exceptions: Vec<&'p Exception>,
+}
+
+impl Jitted {
+    /// Evaluates one candidate rule the way the interpreter does: scope,
+    /// exceptions, ban, condition, actions.
+    fn rule(&self, ri: u32, run: &mut Run<'_>, ctx: &mut Ctx<'_>, out: &mut Outcome) {
+        let prog = run.prog;
+        let code = self.rules[ri as usize];
+        // The rule's IR is read only when its clauses need it.
+        let rule = &prog.rules[ri as usize];
+        if code.scoped {
+            if !rule.scope.methods.is_empty()
+                && !rule
+                    .scope
+                    .methods
+                    .iter()
+                    .any(|m| m.as_bytes() == run.method)
+            {
+                return;
+            }
+            if !rule.scope.hosts.is_empty()
+                && !rule.scope.hosts.iter().any(|g| g.matches(&run.host))
+            {
+                return;
+            }
+        }
+        if !code.allow
+            && !run.exceptions.is_empty()
+            && run.exceptions.iter().any(|e| suppresses(e, rule))
+        {
+            out.suppressed.push(ri);
+            return;
+        }
+        out.evaluated += 1;
+        if let Some(ai) = code.rate_limit {
+            if let Some(k) = rl_key(ctx, code.key, ri) {
+                if ctx.counters.banned(&k, run.now) {
+                    out.matched.push(ri);
+                    out.fired.push(Fired {
+                        rule: ri,
+                        action: ai,
+                    });
+                    return;
+                }
+            }
+        }
+        let ok = match code.cond {
+            Some(c) => abi::call_cond(c, ctx),
+            None => true,
+        };
+        if ok {
+            self.fire(ri, run, ctx, out);
+        }
+    }
+
+    /// A rule's condition held: its actions take effect.
+    fn fire(&self, ri: u32, run: &mut Run<'_>, ctx: &mut Ctx<'_>, out: &mut Outcome) {
+        let prog = run.prog;
+        let code = self.rules[ri as usize];
+        out.matched.push(ri);
+        for (ai, a) in prog.rules[ri as usize].actions.iter().enumerate() {
+            let fire = match a {
+                ActionIr::RateLimit {
+                    limit,
+                    window_ms,
+                    ban_ms,
+                    ..
+                } => match rl_key(ctx, code.key, ri) {
+                    Some(k) => {
+                        let n = ctx.counters.hit(&k, *window_ms, run.now);
+                        if n > *limit {
+                            ctx.counters.ban(&k, run.now.saturating_add(*ban_ms));
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    None => false,
+                },
+                ActionIr::Allow(ex) => {
+                    run.exceptions.push(ex);
+                    true
+                }
+                _ => true,
+            };
+            if fire {
+                out.fired.push(Fired {
+                    rule: ri,
+                    action: ai as u16,
+                });
+            }
+        }
+    }
+}
+
+impl Evaluator for Jitted {
+    fn program(&self) -> &Program {
+        &self.program
+    }
+
+    fn evaluate(
+        &self,
+        req: &dyn RequestView,
+        phase: RulePhase,
+        counters: &mut dyn CounterStore,
+        now_ms: u64,
+        out: &mut Outcome,
+    ) {
+        out.clear();
+        let prog = &*self.program;
+        let tree = req.tree();
+        let mut buf = BUFFERS
+            .try_with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        buf.start(prog, tree);
+        let mut cands = std::mem::take(&mut buf.cands);
+        cands.clear();
+        let path = req.path();
+        let pi = match phase {
+            RulePhase::Request => 0,
+            RulePhase::Response => 1,
+        };
+        if self.endpoint_rules[pi] {
+            self.index.candidates(phase, path, &mut cands);
+        } else {
+            // No rule of the phase has an endpoint clause: the candidates
+            // are its rules without one, in order (what the index gives).
+            cands.extend_from_slice(&self.seqs[pi].0);
+        }
+        let mut run = Run {
+            prog,
+            method: req.method(),
+            host: if self.any_host {
+                req.host().to_ascii_lowercase()
+            } else {
+                Vec::new()
+            },
+            now: now_ms,
+            exceptions: Vec::new(),
+        };
+        let mut ctx = Ctx {
+            prog,
+            tabs: &self.tables,
+            req,
+            tree,
+            counters,
+            now: now_ms,
+            path,
+            buf,
+            panicked: false,
+        };
+        let (seq_rules, seq) = (&self.seqs[pi].0, self.seqs[pi].1);
+        let mut i = 0;
+        while i < cands.len() {
+            let ri = cands[i];
+            let gp = self.gpos[ri as usize];
+            // A run of rules without an endpoint clause, while no
+            // exception is in force: their conditions run back to back in
+            // the sequence function, which stops at a rule that matched
+            // or needs its gate (scope, rate limit).
+            if let (Some(code), true, true) = (seq, gp != NONE, run.exceptions.is_empty()) {
+                let mut k = 1;
+                while i + k < cands.len() && self.gpos[cands[i + k] as usize] == gp + k as u32 {
+                    k += 1;
+                }
+                let end = gp + k as u32;
+                let p = abi::call_seq(code, &mut ctx, gp, end).min(end);
+                out.evaluated += p - gp;
+                i += (p - gp) as usize;
+                if p == end {
+                    continue;
+                }
+                let rj = seq_rules[p as usize];
+                if self.rules[rj as usize].gated {
+                    self.rule(rj, &mut run, &mut ctx, out);
+                } else {
+                    out.evaluated += 1;
+                    self.fire(rj, &mut run, &mut ctx, out);
+                }
+                i += 1;
+                continue;
+            }
+            self.rule(ri, &mut run, &mut ctx, out);
+            i += 1;
+        }
+        if ctx.panicked {
+            self.panics.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut buf = ctx.buf;
+        buf.cands = cands;
+        let _ = BUFFERS.try_with(|b| {
+            if let Ok(mut b) = b.try_borrow_mut() {
+                *b = buf;
+            }
+        });
+    }
+}
+
+/// The rate-limit key of rule `ri` (as the interpreter builds it).
+fn rl_key(ctx: &mut Ctx<'_>, code: Option<Code>, ri: u32) -> Option<Vec<u8>> {
+    let h = abi::call_key(code?, ctx);
+    let s = ctx.bytes(h)?;
+    let mut k = Vec::with_capacity(s.len() + 8);
+    k.extend_from_slice(b"rl\0");
+    k.extend_from_slice(&ri.to_le_bytes());
+    k.extend_from_slice(s);
+    Some(k)
+}
+
+/// True when an `allow` exception covers a rule (as the interpreter).
+fn suppresses(ex: &Exception, rule: &RuleIr) -> bool {
+    if ex.rules.is_empty() && ex.tags.is_empty() {
+        return ex.class.is_none() && ex.point.is_none();
+    }
+    ex.rules.contains(&rule.id) || ex.tags.iter().any(|t| rule.tags.contains(t))
+}
