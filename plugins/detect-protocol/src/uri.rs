@@ -92,6 +92,14 @@ pub(crate) fn check(value: &[u8], tree: &Tree, policy: &PolicyConfig, sink: &mut
 /// CVE-2021-40438 lets a client choose. It belongs in server
 /// configuration, never in a URL a client builds.
 fn unix_socket(v: &[u8]) -> bool {
+    // The decoded `|` is a raw `|` or `%7c`: without either, no socket
+    // target can be there (one pass instead of decoding the whole target).
+    let bar = v.contains(&b'|')
+        || v.windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'7' && (w[2] | 0x20) == b'c');
+    if !bar {
+        return false;
+    }
     let mut last = [0u8; 5];
     let mut armed = false;
     for b in Pct::new(v.iter().copied()) {
