@@ -225,6 +225,47 @@ pub fn check_table(decoder: &dyn Decoder, path: impl AsRef<Path>) {
     );
 }
 
+/// Runs every case of a detector table file (`testdata/*.json`: one point
+/// per case and the rule names expected) through `judge`, which inspects
+/// the value at the point and returns the rule names to compare, and
+/// panics listing every mismatch. `min_cases` guards against a table that
+/// lost its cases.
+#[allow(clippy::panic)]
+pub fn check_detector_table(
+    path: impl AsRef<Path>,
+    min_cases: usize,
+    judge: impl Fn(&str, &[u8]) -> Vec<String>,
+) {
+    let path = path.as_ref();
+    let cases = load_table(path);
+    assert!(
+        cases.len() >= min_cases,
+        "{}: only {} cases",
+        path.display(),
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        assert_eq!(case.points.len(), 1, "case {:?}: one point", case.name);
+        let (p, value) = &case.points[0];
+        let mut got = judge(p, value.as_bytes());
+        got.sort();
+        let mut want = case.findings.clone();
+        want.sort();
+        if got != want {
+            failures.push(format!("{:?} at {p}: want {want:?} got {got:?}", case.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases in {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        path.display(),
+        failures.join("\n")
+    );
+}
+
 /// A tree holding one leaf at `path` (syntax of `spec/request-points.md`:
 /// `query.q`, `header["user-agent"]`, `body:json.a[0]`) with `value`, every
 /// step above it a container; returns the tree and the leaf. For detector

@@ -11,7 +11,7 @@
 use rampart_detect_scanner::{
     register, ScannerDetector, INTROSPECTION_SCORE, OAST_SCORE, TOOL_SCORE,
 };
-use rampart_plugin_api::testing::load_table;
+use rampart_plugin_api::testing::check_detector_table;
 use rampart_plugin_api::testing::point_tree as build;
 use rampart_plugin_api::types::{NodeKind, Seg, Source};
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, NodeId, Registry, Tree};
@@ -54,25 +54,10 @@ fn ua(value: &[u8]) -> Vec<Finding> {
 
 #[test]
 fn table() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/scanner.json");
-    let cases = load_table(path);
-    assert!(cases.len() >= 60, "only {} cases", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        assert_eq!(case.points.len(), 1, "case {:?}: one point", case.name);
-        let (p, value) = &case.points[0];
-        let got = rules(&inspect(p, value.as_bytes()));
-        let mut want = case.findings.clone();
-        want.sort();
-        if got != want {
-            failures.push(format!("{:?} at {p}: want {want:?} got {got:?}", case.name));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
+    check_detector_table(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/scanner.json"),
+        60,
+        |p, v| rules(&inspect(p, v)),
     );
 }
 

@@ -10,7 +10,7 @@
 #![allow(clippy::panic)]
 
 use rampart_detect_sqli::{analyze, register, SqliDetector, MAX_FINDINGS};
-use rampart_plugin_api::testing::load_table;
+use rampart_plugin_api::testing::check_detector_table;
 use rampart_plugin_api::testing::point_tree as build;
 use rampart_plugin_api::types::Source;
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, NodeId, Registry, Tree};
@@ -80,25 +80,10 @@ fn total(f: &[Finding]) -> u32 {
 
 #[test]
 fn table() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sqli.json");
-    let cases = load_table(path);
-    assert!(cases.len() >= 120, "only {} cases", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        assert_eq!(case.points.len(), 1, "case {:?}: one point", case.name);
-        let (p, value) = &case.points[0];
-        let got = blocking(&inspect(p, value.as_bytes()));
-        let mut want = case.findings.clone();
-        want.sort();
-        if got != want {
-            failures.push(format!("{:?} at {p}: want {want:?} got {got:?}", case.name));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
+    check_detector_table(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sqli.json"),
+        120,
+        |p, v| blocking(&inspect(p, v)),
     );
 }
 
