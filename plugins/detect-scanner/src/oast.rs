@@ -60,24 +60,24 @@ fn is_host(b: u8) -> bool {
 /// domain, the span covering the host. Returns early when `hit` returns
 /// `false`.
 pub(crate) fn scan(v: &[u8], mut hit: impl FnMut(&'static Domain, usize, usize) -> bool) {
-    if !v.contains(&b'.') {
-        return;
-    }
-    let mut i = 0;
-    while i < v.len() {
-        if !is_host(v[i]) {
-            i += 1;
-            continue;
+    // Only runs of host characters holding a dot can name a domain: jump
+    // from dot to dot and read the run around each (runs are maximal, so a
+    // dot after the end of a run read starts a new one).
+    let mut from = 0;
+    while let Some(off) = v
+        .get(from..)
+        .and_then(|r| r.iter().position(|&b| b == b'.'))
+    {
+        let dot = from + off;
+        let mut start = dot;
+        while start > 0 && is_host(v[start - 1]) {
+            start -= 1;
         }
-        let start = i;
-        let mut dots = false;
+        let mut i = dot + 1;
         while i < v.len() && is_host(v[i]) {
-            dots |= v[i] == b'.';
             i += 1;
         }
-        if !dots {
-            continue;
-        }
+        from = i;
         let mut end = i;
         while end > start && v[end - 1] == b'.' {
             end -= 1;
@@ -102,4 +102,78 @@ fn under(host: &[u8], suffix: &[u8]) -> bool {
         return false;
     }
     h == s || host[h - s - 1] == b'.'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every maximal run of host characters, read one by one: what `scan`
+    /// must find by jumping from dot to dot.
+    fn reference(v: &[u8]) -> Vec<(&'static str, usize, usize)> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < v.len() {
+            if !is_host(v[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < v.len() && is_host(v[i]) {
+                i += 1;
+            }
+            let mut end = i;
+            while end > start && v[end - 1] == b'.' {
+                end -= 1;
+            }
+            let host = &v[start..end];
+            if host.contains(&b'.') || end < i {
+                if host.len() >= MIN {
+                    if let Some(dom) = DOMAINS.iter().find(|dm| under(host, dm.suffix)) {
+                        let first = host.iter().position(|&b| b != b'.').unwrap_or(0);
+                        found.push((dom.rule, start + first, end));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn dot_jumps_find_what_reading_every_run_finds() {
+        let parts: &[&[u8]] = &[
+            b"a",
+            b"x.oast.pro",
+            b".",
+            b"..",
+            b" ",
+            b"/",
+            b"-",
+            b"interact.sh",
+            b"OASTIFY.COM",
+            b"burpcollaborator.net",
+            b"9",
+            b"ceye.io.",
+            b"?",
+            b"bxss.me",
+            b"dnslog.cn",
+            b"_",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let mut v = Vec::new();
+            for _ in 0..(seed % 9) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                v.extend_from_slice(parts[(seed % parts.len() as u64) as usize]);
+            }
+            let mut got = Vec::new();
+            scan(&v, |d, s, e| {
+                got.push((d.rule, s, e));
+                true
+            });
+            assert_eq!(got, reference(&v), "{}", String::from_utf8_lossy(&v));
+        }
+    }
 }
