@@ -127,13 +127,13 @@ mod tests {
                 end -= 1;
             }
             let host = &v[start..end];
-            if host.contains(&b'.') || end < i {
-                if host.len() >= MIN {
-                    if let Some(dom) = DOMAINS.iter().find(|dm| under(host, dm.suffix)) {
-                        let first = host.iter().position(|&b| b != b'.').unwrap_or(0);
-                        found.push((dom.rule, start + first, end));
-                    }
-                }
+            let dots = host.contains(&b'.') || end < i;
+            if !dots || host.len() < MIN {
+                continue;
+            }
+            if let Some(dom) = DOMAINS.iter().find(|dm| under(host, dm.suffix)) {
+                let first = host.iter().position(|&b| b != b'.').unwrap_or(0);
+                found.push((dom.rule, start + first, end));
             }
         }
         found
