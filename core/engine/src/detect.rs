@@ -1,6 +1,7 @@
 //! Phase 2: every detector on every leaf value, and on the names of the
 //! members of structured documents.
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rampart_plugin_api::{member_name, DetectCtx};
@@ -24,8 +25,7 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
     };
     let mut out = Vec::with_capacity(8);
     let tree = &ins.tree;
-    let leaves: Vec<_> = tree.leaves().collect();
-    for id in leaves {
+    for id in tree.leaves() {
         let raw = matches!(tree.node(id).seg, Seg::Source(Source::Method | Source::Uri))
             || negotiation_header(tree, id);
         run.point(
@@ -38,18 +38,18 @@ pub(crate) fn detect(engine: &Engine, req: &Request, ins: &mut Inspection) {
             &mut ins.findings,
         );
     }
-    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut seen = Seen::default();
     for id in tree.ids().skip(1) {
         let Some(name) = member_name(tree, id) else {
             continue;
         };
-        if seen.contains(&name) {
+        if seen.contains(name) {
             continue;
         }
         if seen.len() == MAX_NAMES {
             break;
         }
-        seen.push(name);
+        seen.insert(name);
         run.point(tree, id, name, true, false, &mut out, &mut ins.findings);
     }
 }
@@ -65,6 +65,35 @@ fn negotiation_header(tree: &Tree, id: NodeId) -> bool {
         .is_some_and(|p| tree.node(p).seg == Seg::Source(Source::Header))
         && crate::wellformed::is_negotiation(name)
         && crate::wellformed::negotiation_list(tree.value(id))
+}
+
+/// The distinct names inspected so far: a short list searched in order
+/// (documents repeat a few keys), and a hash set once it grows, so that a
+/// document of many distinct keys does not cost a quadratic search.
+#[derive(Default)]
+struct Seen<'t> {
+    few: Vec<&'t [u8]>,
+    many: HashSet<&'t [u8]>,
+}
+
+impl<'t> Seen<'t> {
+    const FEW: usize = 32;
+
+    fn len(&self) -> usize {
+        self.few.len() + self.many.len()
+    }
+
+    fn contains(&self, name: &[u8]) -> bool {
+        self.few.contains(&name) || self.many.contains(name)
+    }
+
+    fn insert(&mut self, name: &'t [u8]) {
+        if self.few.len() < Self::FEW {
+            self.few.push(name);
+        } else {
+            self.many.insert(name);
+        }
+    }
 }
 
 struct Run<'e> {

@@ -193,3 +193,25 @@ fn negotiation_headers_are_inspected_unless_well_formed() {
         ins.findings
     );
 }
+
+#[test]
+fn a_name_repeated_after_many_distinct_ones_is_inspected_once() {
+    let e = engine(Mode::Block);
+    let keys: Vec<String> = (0..40).map(|i| format!("\"field{i}\":{i}")).collect();
+    let attack = r#""x' union select password from users--":1"#;
+    let obj = format!("{{{},{attack}}}", keys.join(","));
+    let body = format!("[{obj},{obj},{obj}]");
+    let ins = e.inspect(
+        &Request::new("POST", "/api")
+            .header("Content-Type", "application/json")
+            .body(body.into_bytes()),
+    );
+    assert_eq!(ins.verdict.action, Action::Block);
+    let on_names: std::collections::BTreeSet<_> = ins
+        .findings
+        .iter()
+        .filter(|f| f.on_name && f.rule == "sqli.union")
+        .map(|f| f.point)
+        .collect();
+    assert_eq!(on_names.len(), 1, "{:?}", ins.findings);
+}
