@@ -73,25 +73,26 @@ fn negotiation_header(tree: &Tree, id: NodeId) -> bool {
 #[derive(Default)]
 struct Seen<'t> {
     few: Vec<&'t [u8]>,
-    many: HashSet<&'t [u8]>,
+    /// Made only when needed (a hash set seeds its hasher when built).
+    many: Option<HashSet<&'t [u8]>>,
 }
 
 impl<'t> Seen<'t> {
     const FEW: usize = 32;
 
     fn len(&self) -> usize {
-        self.few.len() + self.many.len()
+        self.few.len() + self.many.as_ref().map_or(0, HashSet::len)
     }
 
     fn contains(&self, name: &[u8]) -> bool {
-        self.few.contains(&name) || self.many.contains(name)
+        self.few.contains(&name) || self.many.as_ref().is_some_and(|m| m.contains(name))
     }
 
     fn insert(&mut self, name: &'t [u8]) {
         if self.few.len() < Self::FEW {
             self.few.push(name);
         } else {
-            self.many.insert(name);
+            self.many.get_or_insert_with(HashSet::new).insert(name);
         }
     }
 }
