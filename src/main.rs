@@ -63,6 +63,24 @@ struct NodeArgs {
     log_format: Option<String>,
     #[command(flatten)]
     plugins: PluginArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
+}
+
+#[derive(clap::Args, Debug, Default)]
+struct RuleArgs {
+    /// A rule file to enforce (repeatable; after those of node.toml).
+    #[arg(long = "rules", value_name = "FILE")]
+    rules: Vec<PathBuf>,
+    /// A signed rule pack, reinstalled whenever the file changes.
+    #[arg(long, value_name = "FILE")]
+    pack: Option<PathBuf>,
+    /// A public key packs must be signed with (repeatable).
+    #[arg(long = "pack-key", value_name = "PUB")]
+    pack_key: Vec<PathBuf>,
+    /// The rules' back-end: jit or interpreter.
+    #[arg(long)]
+    rules_backend: Option<String>,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -88,6 +106,9 @@ struct InspectArgs {
     /// Filtration mode for the verdict (default: block).
     #[arg(long)]
     mode: Option<String>,
+    /// Rule files to evaluate too (repeatable).
+    #[arg(long = "rules", value_name = "FILE")]
+    rules: Vec<PathBuf>,
     #[command(flatten)]
     plugins: PluginArgs,
 }
@@ -187,6 +208,14 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
         c.log_format = f.clone();
     }
     c.plugins.extend(a.plugins.plugin.iter().cloned());
+    c.rules.files.extend(a.rules.rules.iter().cloned());
+    if let Some(p) = &a.rules.pack {
+        c.rules.pack = Some(p.clone());
+    }
+    c.rules.pack_keys.extend(a.rules.pack_key.iter().cloned());
+    if let Some(b) = &a.rules.rules_backend {
+        c.rules.backend = b.clone();
+    }
     if a.plugins.no_builtin_plugins {
         c.builtin_plugins = false;
     }
@@ -238,7 +267,16 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
         cfg.mode = Mode::parse(m)
             .with_context(|| format!("mode {m:?}: expected block, monitor or off"))?;
     }
-    let engine = engine(cfg, builtin, &libraries)?;
+    let mut engine = engine(cfg, builtin, &libraries)?;
+    if !a.rules.is_empty() {
+        let prog = rampart_dsl::compile_files(&a.rules).map_err(|d| {
+            anyhow::anyhow!("the rule files do not compile:\n{}", d.render().trim_end())
+        })?;
+        let eval = rampart_core::Backend::Interpreter
+            .compile(prog)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        engine = engine.with_rules(rampart_core::RuleSet::new(eval));
+    }
     let req = rampart_core::http1::parse_request(&raw)?;
     let ins = engine.inspect(&req);
     if a.json {

@@ -3,13 +3,15 @@
 //! The language itself is `rampart-dsl` (`spec/rule-language.md`).
 
 use std::io::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use rampart_dsl::loader::fold;
 use rampart_dsl::pack::{self, keys, Pack, TrustedKeys};
-use rampart_dsl::{compile, Loader};
+use rampart_dsl::{compile, FsLoader};
 
+mod bench;
 mod cases;
 
 #[derive(Subcommand, Debug)]
@@ -64,6 +66,9 @@ pub enum RulesCommand {
         app: Option<String>,
         pack: PathBuf,
     },
+    /// Time the interpreter against the JIT on traffic generated from the
+    /// rules, and check that both give the same outcomes.
+    Bench(bench::BenchArgs),
     /// Make an ed25519 key pair: PREFIX.key (secret seed) and PREFIX.pub.
     Keygen {
         /// Path prefix of the two files.
@@ -90,49 +95,8 @@ pub fn run(cmd: RulesCommand) -> Result<i32> {
         } => make_pack(&key, version, &out, &app, &files),
         RulesCommand::Verify { pubkeys, app, pack } => verify(&pubkeys, app.as_deref(), &pack),
         RulesCommand::Keygen { out, force } => keygen(&out, force),
+        RulesCommand::Bench(a) => bench::run(&a),
     }
-}
-
-/// Reads rule files from disk; an include is relative to the including
-/// file. Names are folded lexically (`a/../b` is `b`) and every file read
-/// is remembered.
-#[derive(Debug, Default)]
-pub struct FsLoader {
-    pub read: Vec<(PathBuf, String)>,
-}
-
-impl Loader for FsLoader {
-    fn load(&mut self, from: Option<&str>, name: &str) -> Result<(String, String), String> {
-        let base = from
-            .and_then(|f| Path::new(f).parent())
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let path = fold(&base.join(name));
-        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-        if !self.read.iter().any(|(p, _)| p == &path) {
-            self.read.push((path.clone(), text.clone()));
-        }
-        Ok((path.to_string_lossy().into_owned(), text))
-    }
-}
-
-/// `.` and `..` folded without asking the file system.
-fn fold(p: &Path) -> PathBuf {
-    let mut parts: Vec<Component<'_>> = Vec::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match parts.last() {
-                Some(Component::Normal(_)) => {
-                    parts.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => parts.push(c),
-            },
-            other => parts.push(other),
-        }
-    }
-    parts.iter().collect()
 }
 
 fn check(files: &[PathBuf]) -> i32 {

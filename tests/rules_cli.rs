@@ -60,7 +60,7 @@ fn check_accepts_the_examples() {
     let o = rules(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("all.rules: ok, 10 rules"),
+        stdout(&o).contains("all.rules: ok, 11 rules"),
         "{}",
         stdout(&o)
     );
@@ -104,6 +104,26 @@ fn test_runs_the_example_cases() {
     assert!(o.status.success(), "{out}{}", stderr(&o));
     assert!(out.contains("rules: 22 passed, 0 failed"), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn bench_compares_the_back_ends_on_generated_traffic() {
+    for args in [
+        vec![s(&examples().join("all.rules"))],
+        vec!["--synthetic", "200", "--endpoints", "20"],
+    ] {
+        let mut all = vec!["bench", "--requests", "300", "--rounds", "1"];
+        all.extend(args);
+        let o = rules(&all);
+        let out = stdout(&o);
+        assert!(o.status.success(), "{out}{}", stderr(&o));
+        assert!(out.contains("generated requests"), "{out}");
+        assert!(out.contains("interpreter"), "{out}");
+        // The binary's default build has the JIT: both back-ends ran and
+        // agreed on every request.
+        assert!(out.contains("jit"), "{out}");
+        assert!(out.contains("the back-ends agree on every request"), "{out}");
+    }
 }
 
 #[test]
@@ -226,7 +246,7 @@ fn keygen_pack_verify() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("application shop version 3, 10 rules in 6 files"),
+        stdout(&o).contains("application shop version 3, 11 rules in 6 files"),
         "{}",
         stdout(&o)
     );
@@ -242,7 +262,7 @@ fn keygen_pack_verify() {
     let out = stdout(&o);
     assert!(o.status.success(), "{out}{}", stderr(&o));
     assert!(out.contains("verified"), "{out}");
-    assert!(out.contains("rules        10"), "{out}");
+    assert!(out.contains("rules        11"), "{out}");
     assert!(out.contains("version      3"), "{out}");
 
     // Another application, another key, a modified pack: refused.

@@ -15,46 +15,6 @@ use rampart_dsl::{
 };
 use rampart_types::{NodeId, NodeKind, Seg, Source, Tree};
 
-/// `n` rules over `endpoints` endpoint templates (0: no endpoint scope,
-/// every rule applies to every request).
-fn pack(n: usize, endpoints: usize) -> String {
-    let mut s = String::with_capacity(n * 200);
-    for i in 0..n {
-        let scope = if endpoints == 0 {
-            String::new()
-        } else {
-            format!("endpoint \"/api/r{}/{{id}}\"\n  ", i % endpoints)
-        };
-        let id = if endpoints == 0 {
-            "query.page"
-        } else {
-            "path.id"
-        };
-        let cond = match i % 6 {
-            0 => format!("sqli(query.q) or contains(lower(header[\"user-agent\"]), \"scan{i}\")"),
-            1 => format!("len(query.q) > {} and not is_int({id})", 100 + i % 50),
-            2 => format!("any(query.*, it ~ \"*<script{i}*\")"),
-            3 => format!(
-                "header[\"x-token\"] in [\"t{i}\", \"u{i}\", \"v{i}\"] and method == \"POST\""
-            ),
-            4 => format!("starts_with(query.q, \"{i}\") or query.sort ~ \"*;{i}*\""),
-            _ => format!(
-                "attack(any, class = xss, min_score = {}) and len(header.accept) > 3",
-                50 + i % 40
-            ),
-        };
-        let action = match i % 3 {
-            0 => "block".to_string(),
-            1 => format!("score({}, class = sqli)", 1 + i % 20),
-            _ => format!("tag(\"t{i}\")"),
-        };
-        s.push_str(&format!(
-            "rule r{i} \"generated {i}\" {{\n  {scope}when {cond}\n  then {action}\n}}\n"
-        ));
-    }
-    s
-}
-
 fn leaf(t: &mut Tree, parent: NodeId, key: &str, value: &str) {
     let (start, end) = t.push_bytes(key.as_bytes());
     let v = t.push_bytes(value.as_bytes());
@@ -144,7 +104,10 @@ fn bench(c: &mut Criterion) {
         ("1000_rules_100_endpoints", 1000, 100),
         ("10000_rules_1000_endpoints", 10_000, 1000),
     ] {
-        let prog = Arc::new(compile_str("bench.rules", &pack(n, eps)).expect("pack compiles"));
+        let prog = Arc::new(
+            compile_str("bench.rules", &rampart_dsl::synthetic::rules(n, eps))
+                .expect("pack compiles"),
+        );
         let eval = Interpreter.compile(prog.clone()).expect("interpreter");
         run(c, &format!("interpret/{name}"), &eval, &req);
         #[cfg(feature = "jit")]
@@ -170,7 +133,7 @@ fn bench(c: &mut Criterion) {
             run(c, &format!("jit/{name}"), &jit, &req);
         }
     }
-    let big = pack(10_000, 1000);
+    let big = rampart_dsl::synthetic::rules(10_000, 1000);
     let mut g = c.benchmark_group("compile");
     g.sample_size(10);
     g.bench_function("10000_rules", |b| {

@@ -57,6 +57,16 @@ impl MemoryCounters {
         }
     }
 
+    /// The bound on keys per kind.
+    pub fn max_keys(&self) -> usize {
+        self.max_keys
+    }
+
+    /// The bound on events (or distinct values) per key.
+    pub fn max_events(&self) -> usize {
+        self.max_events
+    }
+
     /// Number of keys held (all kinds).
     pub fn len(&self) -> usize {
         self.hits.len() + self.values.len() + self.bans.len()

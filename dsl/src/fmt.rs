@@ -40,6 +40,12 @@ mod tests;
 use comments::{Comment, Cursor};
 use expr::{ExprPrinter, Prec};
 
+/// A string literal of the rule language holding `text` (escaped as the
+/// formatter writes strings).
+pub fn quote(text: &str) -> String {
+    expr::quote(text.as_bytes())
+}
+
 /// A `when` line longer than this breaks at its top-level operators.
 pub const WIDTH: usize = 80;
 

@@ -50,6 +50,7 @@ pub mod parser;
 pub mod path;
 pub mod profile;
 pub mod span;
+pub mod synthetic;
 pub mod view;
 
 pub use backend::{Decision, Evaluator, Fired, Outcome, RuleBackend};
@@ -59,7 +60,7 @@ pub use interp::Interpreter;
 pub use ir::{Program, RulePhase};
 #[cfg(feature = "jit")]
 pub use jit::Jit;
-pub use loader::{Loader, MemoryLoader};
+pub use loader::{FsLoader, Loader, MemoryLoader};
 pub use span::{SourceMap, Span};
 pub use view::{RequestView, StaticView};
 
@@ -78,6 +79,39 @@ pub fn compile(root: &str, loader: &mut dyn Loader) -> Result<Program, Diagnosti
         });
     }
     Ok(prog)
+}
+
+/// Compiles several root files from disk as one rule set, as if one file
+/// included each of them in order (a node's `--rules A --rules B`).
+pub fn compile_files(files: &[std::path::PathBuf]) -> Result<Program, Diagnostics> {
+    const ROOT: &str = "<rules>";
+    struct Roots {
+        fs: FsLoader,
+        root: String,
+    }
+    impl Loader for Roots {
+        fn load(&mut self, from: Option<&str>, name: &str) -> Result<(String, String), String> {
+            if from.is_none() && name == ROOT {
+                return Ok((ROOT.to_string(), self.root.clone()));
+            }
+            // Files named by the root are relative to the working folder.
+            self.fs.load(from.filter(|f| *f != ROOT), name)
+        }
+    }
+    if let [one] = files {
+        return compile(&one.to_string_lossy(), &mut FsLoader::default());
+    }
+    let root = files
+        .iter()
+        .map(|f| format!("include {}\n", fmt::quote(&f.to_string_lossy())))
+        .collect();
+    compile(
+        ROOT,
+        &mut Roots {
+            fs: FsLoader::default(),
+            root,
+        },
+    )
 }
 
 /// [`compile`] for one file held in memory (no includes can resolve).

@@ -3,6 +3,7 @@
 //! system; a node reads rule packs from memory, the CLI from disk.
 
 use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
 
 use crate::ast::{File, Item};
 use crate::diag::{code, Diagnostic};
@@ -134,4 +135,46 @@ fn read(
         }
     }
     stack.pop();
+}
+
+/// Reads rule files from disk; an include is relative to the including
+/// file. Names are folded lexically (`a/../b` is `b`) and every file read
+/// is remembered.
+#[derive(Debug, Default)]
+pub struct FsLoader {
+    pub read: Vec<(PathBuf, String)>,
+}
+
+impl Loader for FsLoader {
+    fn load(&mut self, from: Option<&str>, name: &str) -> Result<(String, String), String> {
+        let base = from
+            .and_then(|f| Path::new(f).parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = fold(&base.join(name));
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        if !self.read.iter().any(|(p, _)| p == &path) {
+            self.read.push((path.clone(), text.clone()));
+        }
+        Ok((path.to_string_lossy().into_owned(), text))
+    }
+}
+
+/// `.` and `..` folded without asking the file system.
+pub fn fold(p: &Path) -> PathBuf {
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => parts.push(c),
+            },
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect()
 }

@@ -36,18 +36,15 @@
 //! and a blocking decision of either phase wins.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use rampart_core::{Engine, EngineConfig, Inspection};
-use rampart_dsl::ir::RulePhase;
-use rampart_dsl::{
-    compile, Evaluator, Interpreter, MemoryCounters, Outcome, Program, RequestView, RuleBackend,
-};
-use rampart_types::{Action, Finding, Header, Mode, Request, Tree};
+use rampart_core::{Backend, Engine, EngineConfig, Inspection, RuleSet};
+use rampart_dsl::ir::ActionIr;
+use rampart_dsl::{compile, Program};
+use rampart_types::{Action, Header, Mode, Request};
 use serde::Deserialize;
 
-use super::FsLoader;
+use rampart_dsl::FsLoader;
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -103,37 +100,6 @@ struct Expect {
     suppressed: Option<Vec<String>>,
 }
 
-/// A [`RequestView`] over an engine [`Inspection`] and what the case says
-/// about the client and the response.
-pub struct InspectionView<'a> {
-    pub ins: &'a Inspection,
-    pub client_ip: Option<&'a [u8]>,
-    pub session: Option<&'a [u8]>,
-    pub status: Option<u16>,
-}
-
-impl RequestView for InspectionView<'_> {
-    fn tree(&self) -> &Tree {
-        &self.ins.tree
-    }
-
-    fn findings(&self) -> &[Finding] {
-        &self.ins.findings
-    }
-
-    fn client_ip(&self) -> Option<&[u8]> {
-        self.client_ip
-    }
-
-    fn client_session(&self) -> Option<&[u8]> {
-        self.session
-    }
-
-    fn response_status(&self) -> Option<u16> {
-        self.status
-    }
-}
-
 /// What the rules said about the last request of a case.
 #[derive(Debug, Default)]
 struct Verdicts {
@@ -161,20 +127,15 @@ pub fn run(file: &Path, cases_path: &Path) -> Result<i32> {
     let cases: CaseFile = serde_yaml_ng::from_str(&text)
         .with_context(|| format!("{}: not a valid cases file", cases_path.display()))?;
     let default_mode = parse_mode(cases.mode.as_deref())?;
-    let eval = Interpreter
-        .compile(Arc::new(prog))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut reg = rampart_core::Registry::new();
-    rampart_builtin_plugins::register(&mut reg)?;
-    let engine = Engine::new(&reg, EngineConfig::default())?;
+    let mut engines = Engines::new(prog)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for case in &cases.cases {
         let mode = match &case.mode {
             Some(m) => parse_mode(Some(m))?,
             None => default_mode,
         };
-        let got = run_case(&engine, &eval, case, mode)
-            .with_context(|| format!("case `{}`", case.name))?;
+        let got =
+            run_case(engines.get(mode)?, case).with_context(|| format!("case `{}`", case.name))?;
         let problems = compare(&case.expect, &got);
         if problems.is_empty() {
             passed += 1;
@@ -255,16 +216,36 @@ fn build_request(spec: &RequestSpec, n: u32) -> Result<Request> {
             value: req.body.len().to_string().into_bytes(),
         });
     }
-    req.client_ip = match &spec.client_ip {
-        Some(ip) => Some(
-            sub(ip)
-                .parse()
-                .with_context(|| format!("client_ip {ip:?} is not an address"))?,
-        ),
-        None => None,
-    };
+    // `session` is sent the way a browser would: as a session cookie,
+    // which the engine reads as `client.session`.
+    if let Some(session) = &spec.session {
+        let pair = format!("session={}", sub(session));
+        match req
+            .headers
+            .iter_mut()
+            .find(|h| h.name.eq_ignore_ascii_case(b"cookie"))
+        {
+            Some(h) => {
+                h.value.extend_from_slice(b"; ");
+                h.value.extend_from_slice(pair.as_bytes());
+            }
+            None => req.headers.push(Header {
+                name: b"Cookie".to_vec(),
+                value: pair.into_bytes(),
+            }),
+        }
+    }
+    let ip = spec.client_ip.as_deref().unwrap_or(DEFAULT_CLIENT);
+    req.client_ip = Some(
+        sub(ip)
+            .parse()
+            .with_context(|| format!("client_ip {ip:?} is not an address"))?,
+    );
     Ok(req)
 }
+
+/// The client address of a case that names none (TEST-NET-3).
+const DEFAULT_CLIENT: &str = "203.0.113.7";
 
 fn yaml_text(v: &serde_yaml_ng::Value) -> Option<String> {
     match v {
@@ -275,76 +256,89 @@ fn yaml_text(v: &serde_yaml_ng::Value) -> Option<String> {
     }
 }
 
-fn run_case(engine: &Engine, eval: &dyn Evaluator, case: &Case, mode: Mode) -> Result<Verdicts> {
-    let prog = eval.program();
+/// One engine per mode, each with the built-in plugins and the rules
+/// (on the reference interpreter), built when a case first needs it.
+struct Engines {
+    prog: Program,
+    built: Vec<(Mode, Engine)>,
+}
+
+impl Engines {
+    fn new(prog: Program) -> Result<Engines> {
+        Ok(Engines {
+            prog,
+            built: Vec::new(),
+        })
+    }
+
+    fn get(&mut self, mode: Mode) -> Result<&Engine> {
+        if let Some(i) = self.built.iter().position(|(m, _)| *m == mode) {
+            return Ok(&self.built[i].1);
+        }
+        let mut reg = rampart_core::Registry::new();
+        rampart_builtin_plugins::register(&mut reg)?;
+        let cfg = EngineConfig {
+            mode,
+            ..EngineConfig::default()
+        };
+        let eval = Backend::Interpreter
+            .compile(self.prog.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let engine = Engine::new(&reg, cfg)?.with_rules(RuleSet::new(eval));
+        self.built.push((mode, engine));
+        Ok(&self.built[self.built.len() - 1].1)
+    }
+}
+
+fn run_case(engine: &Engine, case: &Case) -> Result<Verdicts> {
+    let Some(rules) = engine.local_rules() else {
+        bail!("the engine has no rules");
+    };
+    let prog = rules.program();
+    // Each case starts with empty counters.
+    rules.counters().clear();
     let repeat = case.repeat.unwrap_or(1).max(1);
     let step = duration_ms(case.interval.as_deref().unwrap_or("1s"))?;
-    let mut counters = MemoryCounters::default();
-    let mut res = Verdicts::default();
+    let mut ins = Inspection::new();
     for n in 1..=repeat {
         let req = build_request(&case.request, n)?;
-        let ins = engine.inspect(&req);
-        let ip = req
-            .client_ip
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "203.0.113.7".into());
-        let session = case
-            .request
-            .session
-            .as_ref()
-            .map(|s| s.replace("{n}", &n.to_string()));
-        let mut view = InspectionView {
-            ins: &ins,
-            client_ip: Some(ip.as_bytes()),
-            session: session.as_deref().map(str::as_bytes),
-            status: None,
-        };
         let now = u64::from(n).saturating_mul(step);
-        let mut outs = vec![Outcome::default()];
-        eval.evaluate(&view, RulePhase::Request, &mut counters, now, &mut outs[0]);
-        let mut decision = outs[0].decide(prog, mode);
-        if decision.action != Action::Block && case.request.status.is_some() {
-            view.status = case.request.status;
-            let mut out = Outcome::default();
-            eval.evaluate(&view, RulePhase::Response, &mut counters, now, &mut out);
-            let d = out.decide(prog, mode);
-            if d.action == Action::Block || decision.action == Action::Allow {
-                decision = d;
+        engine.inspect_at(&req, &mut ins, now);
+        if let Some(status) = case.request.status {
+            engine.inspect_response_at(&mut ins, status, now);
+        }
+    }
+    let r = &ins.rules;
+    let v = &ins.verdict;
+    Ok(Verdicts {
+        matched: r.matched.clone(),
+        suppressed: r.suppressed.clone(),
+        tags: r.tags.clone(),
+        masks: masked_paths(prog, &ins),
+        action: Some(v.action),
+        status: v.status,
+        rule: v.rule.clone(),
+    })
+}
+
+/// The `mask` paths as written in the rules whose points the request has.
+fn masked_paths(prog: &Program, ins: &Inspection) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for rule in prog
+        .rules
+        .iter()
+        .filter(|r| ins.rules.matched.contains(&r.id))
+    {
+        for a in &rule.actions {
+            if let ActionIr::Mask(p) = a {
+                let s = p.to_string();
+                if !out.contains(&s) {
+                    out.push(s);
+                }
             }
-            outs.push(out);
-        }
-        res = describe(prog, &outs);
-        res.action = Some(decision.action);
-        res.status = decision.status;
-        res.rule = decision
-            .rule
-            .and_then(|r| prog.rules.get(r as usize))
-            .map(|r| r.id.clone());
-    }
-    Ok(res)
-}
-
-fn describe(prog: &Program, outs: &[Outcome]) -> Verdicts {
-    let mut r = Verdicts::default();
-    let id = |i: &u32| prog.rules.get(*i as usize).map(|r| r.id.clone());
-    for o in outs {
-        push_all(&mut r.matched, o.matched.iter().filter_map(id));
-        push_all(&mut r.suppressed, o.suppressed.iter().filter_map(id));
-        push_all(&mut r.tags, o.tags(prog).into_iter().map(String::from));
-        push_all(
-            &mut r.masks,
-            o.masks(prog).into_iter().map(|p| p.to_string()),
-        );
-    }
-    r
-}
-
-fn push_all(into: &mut Vec<String>, items: impl Iterator<Item = String>) {
-    for s in items {
-        if !into.contains(&s) {
-            into.push(s);
         }
     }
+    out
 }
 
 fn action_name(a: Option<Action>) -> &'static str {

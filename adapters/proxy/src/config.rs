@@ -139,6 +139,53 @@ pub struct NodeConfig {
     pub builtin_plugins: bool,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// Rules in the rule language: the node's own and a rule pack.
+    pub rules: RulesConfig,
+}
+
+/// `[rules]`: the node's own rule files and the rule pack it enforces.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Rule files compiled when the node starts (`--rules FILE`); a file
+    /// that does not compile stops the node from starting.
+    pub files: Vec<std::path::PathBuf>,
+    /// A signed rule pack, installed at start and again whenever the file
+    /// changes; a pack that fails to verify or compile is refused and the
+    /// last good one stays.
+    pub pack: Option<std::path::PathBuf>,
+    /// Public keys (`rampart rules keygen`'s `.pub` files) packs must be
+    /// signed with.
+    pub pack_keys: Vec<std::path::PathBuf>,
+    /// The application packs must be for (any when absent).
+    pub application: Option<String>,
+    /// How often the pack file is checked for a change.
+    pub pack_poll_ms: u64,
+    /// `jit` (when built in) or `interpreter`; empty: the JIT when built in.
+    pub backend: String,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            files: Vec::new(),
+            pack: None,
+            pack_keys: Vec::new(),
+            application: None,
+            pack_poll_ms: 2000,
+            backend: String::new(),
+        }
+    }
+}
+
+impl RulesConfig {
+    /// The back-end rules are compiled with.
+    pub fn backend(&self) -> anyhow::Result<rampart_core::Backend> {
+        if self.backend.is_empty() {
+            return Ok(rampart_core::Backend::default());
+        }
+        rampart_core::Backend::parse(&self.backend).map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 impl Default for NodeConfig {
@@ -160,6 +207,7 @@ impl Default for NodeConfig {
             plugins: Vec::new(),
             builtin_plugins: true,
             log_format: "text".to_string(),
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -218,6 +266,17 @@ impl NodeConfig {
                 "log_format {:?}: expected text or json",
                 self.log_format
             ));
+        }
+        if let Err(e) = self.rules.backend() {
+            problems.push(e.to_string());
+        }
+        if self.rules.pack.is_some() && self.rules.pack_keys.is_empty() {
+            problems.push(
+                "rules.pack needs rules.pack_keys: the public keys packs are signed with".into(),
+            );
+        }
+        if self.rules.pack_poll_ms == 0 {
+            problems.push("rules.pack_poll_ms = 0".to_string());
         }
         if problems.is_empty() {
             Ok(())

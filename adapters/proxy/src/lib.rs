@@ -5,7 +5,9 @@
 //! verdict, and either answers with the block page or forwards the request
 //! to the upstream over a pooled HTTP/1.1 client, streaming the response
 //! back. Health and Prometheus metrics are served on a separate admin
-//! listener. Configuration: [`NodeConfig`] (node.toml).
+//! listener. Rules in the rule language come from the node's own files
+//! and from a signed rule pack that is reinstalled when its file changes.
+//! Configuration: [`NodeConfig`] (node.toml).
 
 #![forbid(unsafe_code)]
 
@@ -15,8 +17,9 @@ mod forward;
 mod metrics;
 mod pages;
 mod proxy;
+mod rules;
 mod server;
 
-pub use config::{Cidr, Inspection, NodeConfig, OverLimit, Timeouts};
+pub use config::{Cidr, Inspection, NodeConfig, OverLimit, RulesConfig, Timeouts};
 pub use metrics::Metrics;
 pub use server::Node;

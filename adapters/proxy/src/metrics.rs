@@ -62,6 +62,10 @@ pub struct Metrics {
     by_class: [AtomicU64; 128],
     decode: Histogram,
     inspect: Histogram,
+    pack_version: AtomicU64,
+    packs_installed: AtomicU64,
+    packs_refused: AtomicU64,
+    response_blocks: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -78,6 +82,10 @@ impl Default for Metrics {
             by_class: std::array::from_fn(|_| AtomicU64::new(0)),
             decode: Histogram::default(),
             inspect: Histogram::default(),
+            pack_version: AtomicU64::new(0),
+            packs_installed: AtomicU64::new(0),
+            packs_refused: AtomicU64::new(0),
+            response_blocks: AtomicU64::new(0),
         }
     }
 }
@@ -119,6 +127,22 @@ impl Metrics {
 
     pub fn connection_closed(&self) {
         self.connections_open.fetch_sub(1, Relaxed);
+    }
+
+    /// A rule pack was swapped in.
+    pub fn pack_installed(&self, version: u64) {
+        self.pack_version.store(version, Relaxed);
+        self.packs_installed.fetch_add(1, Relaxed);
+    }
+
+    /// A response-phase rule replaced a response by the block page.
+    pub fn response_blocked(&self) {
+        self.response_blocks.fetch_add(1, Relaxed);
+    }
+
+    /// A rule pack was refused (the one in place stays).
+    pub fn pack_refused(&self) {
+        self.packs_refused.fetch_add(1, Relaxed);
     }
 
     pub fn blocked(&self) -> u64 {
@@ -175,6 +199,38 @@ impl Metrics {
         let _ = writeln!(o, "# HELP rampart_mode Filtration mode (1 for the active one).\n# TYPE rampart_mode gauge");
         for m in ["block", "monitor", "off"] {
             let _ = writeln!(o, "rampart_mode{{mode=\"{m}\"}} {}", u8::from(m == mode));
+        }
+        for (name, help, kind, v) in [
+            (
+                "rampart_rule_pack_version",
+                "Version of the rule pack in place (0: none).",
+                "gauge",
+                &self.pack_version,
+            ),
+            (
+                "rampart_rule_packs_installed_total",
+                "Rule packs swapped in.",
+                "counter",
+                &self.packs_installed,
+            ),
+            (
+                "rampart_rule_packs_refused_total",
+                "Rule packs refused (the pack in place stayed).",
+                "counter",
+                &self.packs_refused,
+            ),
+            (
+                "rampart_response_blocks_total",
+                "Responses replaced by the block page by response-phase rules.",
+                "counter",
+                &self.response_blocks,
+            ),
+        ] {
+            let _ = writeln!(
+                o,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                v.load(Relaxed)
+            );
         }
         self.decode.render(
             &mut o,

@@ -201,7 +201,7 @@ pub async fn handle(
         body: inspected.to_vec(),
         client_ip: Some(client_ip),
     };
-    let ins = if rreq.body.len() > INLINE_INSPECTION {
+    let mut ins = if rreq.body.len() > INLINE_INSPECTION {
         let engine = state.engine.clone();
         match tokio::task::spawn_blocking(move || engine.inspect(&rreq)).await {
             Ok(i) => i,
@@ -232,18 +232,49 @@ pub async fn handle(
         let log_path = String::from_utf8_lossy(parts.uri.path().as_bytes()).into_owned();
         if v.action == Action::Block {
             warn!(target: "rampart::verdict", request_id = %request_id, action = "block", class = line.0, rule = line.1, point = line.2, score = v.score, client = %client_ip, method = %parts.method, path = %log_path, "request blocked");
-            return page(
-                v.status,
-                "blocked",
-                "This request was blocked by the web application firewall.",
-                &request_id,
-                accept.as_ref(),
-            );
+            return blocked(v.status, &request_id, accept.as_ref());
         }
         info!(target: "rampart::verdict", request_id = %request_id, action = "monitor", class = line.0, rule = line.1, point = line.2, score = v.score, client = %client_ip, method = %parts.method, path = %log_path, "request would have been blocked (monitor mode)");
     }
     tracing::trace!(request_id = %request_id, elapsed_us = started.elapsed().as_micros() as u64, "inspected");
-    send_upstream(state, parts, upstream_body, peer, request_id, accept).await
+    if !state.engine.wants_response(&ins) {
+        return send_upstream(state, parts, upstream_body, peer, request_id, accept).await;
+    }
+    // Response-phase rules (failed logins, error ratios) see the status.
+    let method = parts.method.clone();
+    let log_path = String::from_utf8_lossy(parts.uri.path().as_bytes()).into_owned();
+    let resp = send_upstream(
+        state.clone(),
+        parts,
+        upstream_body,
+        peer,
+        request_id.clone(),
+        accept.clone(),
+    )
+    .await;
+    let before = ins.verdict.action;
+    state
+        .engine
+        .inspect_response(&mut ins, resp.status().as_u16());
+    let v = &ins.verdict;
+    if v.action == Action::Block && before != Action::Block {
+        state.metrics.response_blocked();
+        let rule = v.rule.as_deref().unwrap_or("-");
+        warn!(target: "rampart::verdict", request_id = %request_id, action = "block", phase = "response", rule, upstream_status = resp.status().as_u16(), client = %client_ip, method = %method, path = %log_path, "response replaced by the block page");
+        return blocked(v.status, &request_id, accept.as_ref());
+    }
+    resp
+}
+
+/// The block page.
+fn blocked(status: u16, request_id: &str, accept: Option<&HeaderValue>) -> Response<ProxyBody> {
+    page(
+        status,
+        "blocked",
+        "This request was blocked by the web application firewall.",
+        request_id,
+        accept,
+    )
 }
 
 async fn send_upstream(

@@ -32,12 +32,15 @@ pub struct Node {
     listener: TcpListener,
     admin: Option<TcpListener>,
     state: Arc<State>,
+    /// The pack file as installed at start.
+    pack_seen: Option<crate::rules::Stamp>,
 }
 
 impl Node {
     /// Validates the configuration and binds the listeners.
     pub async fn bind(config: NodeConfig, engine: Engine) -> anyhow::Result<Node> {
         config.validate()?;
+        let engine = Arc::new(crate::rules::attach(engine, &config.rules)?);
         let upstream: http::Uri = config.upstream.parse()?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -59,18 +62,21 @@ impl Node {
             .http1_preserve_header_case(true)
             .build(connector);
         let trusted = config.trusted();
+        let metrics = Arc::new(Metrics::default());
+        let pack_seen = crate::rules::install_now(&engine, &config.rules, &metrics).await;
         let state = Arc::new(State {
-            engine: Arc::new(engine),
+            engine,
             client,
             upstream,
             trusted,
             config,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
         });
         Ok(Node {
             listener,
             admin,
             state,
+            pack_seen,
         })
     }
 
@@ -103,8 +109,15 @@ impl Node {
         }
         let (admin_stop_tx, admin_stop_rx) = tokio::sync::watch::channel(false);
         if let Some(admin) = self.admin {
-            tokio::spawn(serve_admin(admin, state.clone(), admin_stop_rx));
+            tokio::spawn(serve_admin(admin, state.clone(), admin_stop_rx.clone()));
         }
+        tokio::spawn(crate::rules::watch_pack(
+            state.engine.clone(),
+            cfg.rules.clone(),
+            state.metrics.clone(),
+            self.pack_seen,
+            admin_stop_rx,
+        ));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -192,12 +205,25 @@ async fn admin_route(state: Arc<State>, req: Request<Incoming>) -> Response<Prox
                 .plugins()
                 .map(|(k, n, v, o)| serde_json::json!({"kind": k, "name": n, "version": v, "origin": o.to_string()}))
                 .collect();
+            let slot = state.engine.pack_slot();
+            let pack = slot.and_then(|s| s.current());
+            let rules = serde_json::json!({
+                "local": state.engine.local_rules().map(|r| r.program().rules.len()),
+                "pack": pack.map(|p| serde_json::json!({
+                    "application": p.manifest.application,
+                    "version": p.manifest.version,
+                    "rules": p.manifest.rules,
+                    "key": p.key_id.to_string(),
+                })),
+                "pack_error": slot.and_then(|s| s.last_error()),
+            });
             let body = serde_json::json!({
                 "status": "ok",
                 "mode": state.engine.mode().as_str(),
                 "upstream": state.upstream.to_string(),
                 "version": env!("CARGO_PKG_VERSION"),
                 "plugins": plugins,
+                "rules": rules,
             });
             text(StatusCode::OK, "application/json", body.to_string() + "\n")
         }

@@ -6,6 +6,7 @@ use rampart_types::{Class, Mode, Request};
 
 use crate::config::{ConfigError, EngineConfig};
 use crate::inspection::Inspection;
+use crate::rules::{RuleSet, Rules};
 
 /// The engine could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,7 @@ pub struct Engine {
     pub(crate) wellknown: Wellknown,
     /// Indices of decoders with a plausibility test, in registration order.
     pub(crate) sniffers: Vec<usize>,
+    pub(crate) rules: Rules,
     plugins: Vec<(String, &'static str, String, Origin)>,
 }
 
@@ -177,8 +179,60 @@ impl Engine {
             detectors,
             wellknown,
             sniffers,
+            rules: Rules::default(),
             plugins,
         })
+    }
+
+    /// Adds the node's own rules (evaluated before a pack's).
+    pub fn with_rules(mut self, rules: RuleSet) -> Engine {
+        self.rules.set_local(rules);
+        self
+    }
+
+    /// Evaluates the pack in `slot` too, whichever is in place when a
+    /// request arrives.
+    pub fn with_pack_slot(mut self, slot: Arc<rampart_dsl::pack::PackSlot>) -> Engine {
+        self.rules.set_slot(slot);
+        self
+    }
+
+    /// The pack slot, when the engine has one.
+    pub fn pack_slot(&self) -> Option<&Arc<rampart_dsl::pack::PackSlot>> {
+        self.rules.slot()
+    }
+
+    /// The node's own rules, when it has some.
+    pub fn local_rules(&self) -> Option<&Arc<RuleSet>> {
+        self.rules.local()
+    }
+
+    /// True when the rules in place for `ins` have response-phase rules,
+    /// so the adapter should call [`Engine::inspect_response`].
+    pub fn wants_response(&self, ins: &Inspection) -> bool {
+        crate::rules::wants_response(ins)
+    }
+
+    /// The response phase: evaluates the response-phase rules of the rule
+    /// sets the request was inspected with, given the response's status. A
+    /// blocking rule turns the verdict into a block (the adapter then
+    /// answers with the block page instead of the response).
+    pub fn inspect_response(&self, ins: &mut Inspection, status: u16) {
+        if self.config.mode == Mode::Off || !crate::rules::wants_response(ins) {
+            return;
+        }
+        let now = self.rules.now_ms();
+        self.inspect_response_at(ins, status, now);
+    }
+
+    /// [`Engine::inspect_response`] on the caller's clock (see
+    /// [`Engine::inspect_at`]).
+    pub fn inspect_response_at(&self, ins: &mut Inspection, status: u16, now_ms: u64) {
+        if self.config.mode == Mode::Off || !crate::rules::wants_response(ins) {
+            return;
+        }
+        crate::rules::response_phase(self.config.mode, now_ms, ins, status);
+        crate::decide::apply_rule_decision(&self.config, &mut ins.verdict, &ins.rules);
     }
 
     pub fn mode(&self) -> Mode {
@@ -226,6 +280,15 @@ impl Engine {
 
     /// Like [`Engine::inspect`], reusing the allocations of `ins`.
     pub fn inspect_into(&self, req: &Request, ins: &mut Inspection) {
+        let now = self.rules.now_ms();
+        self.inspect_at(req, ins, now);
+    }
+
+    /// Like [`Engine::inspect_into`] on the caller's clock: the rules'
+    /// counters see `now_ms` (milliseconds on any monotonic clock) instead
+    /// of the engine's. For tools that replay traffic with its own timing
+    /// (`rampart rules test`); a node uses [`Engine::inspect_into`].
+    pub fn inspect_at(&self, req: &Request, ins: &mut Inspection, now_ms: u64) {
         ins.reset(self.config.limits.limits(), req);
         if self.config.mode == Mode::Off {
             return;
@@ -235,8 +298,9 @@ impl Engine {
         ins.take_decode_findings();
         let t1 = std::time::Instant::now();
         crate::detect::detect(self, req, ins);
+        crate::rules::request_phase(&self.rules, self.config.mode, now_ms, req, ins);
         let t2 = std::time::Instant::now();
-        ins.verdict = crate::decide::decide(&self.config, &ins.tree, &ins.findings);
+        ins.verdict = crate::decide::decide(&self.config, &ins.tree, &ins.findings, &ins.rules);
         ins.decode_time = t1 - t0;
         ins.detect_time = t2 - t1;
     }

@@ -4,6 +4,11 @@ use rampart_plugin_api::DecodeState;
 use rampart_types::{Finding, Limits, NodeId, NodeKind, Request, Seg, Tree, Verdict};
 use serde_json::{json, Value};
 
+use crate::rules::{RuleState, RulesReport};
+
+/// What a masked value is shown as.
+pub const MASK: &str = "[masked]";
+
 /// The result of inspecting one request: the request-point tree, the
 /// findings of decoders and detectors, and the verdict. Reusable across
 /// requests (see [`crate::Engine::inspect_into`]).
@@ -14,6 +19,9 @@ pub struct Inspection {
     pub verdict: Verdict,
     pub decode_time: Duration,
     pub detect_time: Duration,
+    /// What the rule language's rules said (empty without rules).
+    pub rules: RulesReport,
+    pub(crate) rule_state: RuleState,
     pub(crate) state: DecodeState,
     pub(crate) scratch: Vec<u8>,
 }
@@ -22,6 +30,38 @@ impl Default for Inspection {
     fn default() -> Self {
         Inspection::new()
     }
+}
+
+/// `hay` with every occurrence of `needle` replaced by [`MASK`].
+fn cut(hay: &[u8], needle: &[u8]) -> Vec<u8> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return hay.to_vec();
+    }
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(needle) {
+            out.extend_from_slice(MASK.as_bytes());
+            i += needle.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every byte but the unreserved ones (RFC 3986) as `%XX`.
+fn percent_encoded(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * 3);
+    for &b in v {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    out
 }
 
 fn raw_len(req: &Request) -> usize {
@@ -43,6 +83,8 @@ impl Inspection {
             verdict: Verdict::allow(),
             decode_time: Duration::ZERO,
             detect_time: Duration::ZERO,
+            rules: RulesReport::default(),
+            rule_state: RuleState::default(),
             state: DecodeState::new(Limits::default(), 0),
             scratch: Vec::new(),
         }
@@ -54,6 +96,8 @@ impl Inspection {
         self.verdict = Verdict::allow();
         self.decode_time = Duration::ZERO;
         self.detect_time = Duration::ZERO;
+        self.rules.clear();
+        self.rule_state.reset();
         // The tree holds a copy of the raw parts too: budget for them.
         self.state.reset(limits, raw_len(req).saturating_mul(2));
     }
@@ -114,6 +158,59 @@ impl Inspection {
             .collect()
     }
 
+    /// A point's value as logs and events show it: lossy UTF-8, or the
+    /// mask when a rule masked the point (or a point above it).
+    /// A masked value is also cut out of every other value that holds it
+    /// verbatim or percent-encoded (the raw target, the whole query
+    /// string, a header it was copied into).
+    pub fn shown(&self, id: NodeId) -> String {
+        self.shown_with(id, &self.masked_values())
+    }
+
+    /// The values of masked points (and the points below them) long
+    /// enough to cut out of other values: short ones (`1`, `on`) would cut
+    /// ordinary text.
+    fn masked_values(&self) -> Vec<&[u8]> {
+        if self.rules.masked.is_empty() {
+            return Vec::new();
+        }
+        self.tree
+            .ids()
+            .filter(|&n| self.rules.is_masked(&self.tree, n))
+            .map(|n| self.tree.value(n))
+            .filter(|v| v.len() >= 4)
+            .collect()
+    }
+
+    fn shown_with(&self, id: NodeId, secrets: &[&[u8]]) -> String {
+        if self.rules.is_masked(&self.tree, id) {
+            return MASK.to_string();
+        }
+        let v = self.tree.value(id);
+        if secrets.is_empty() {
+            return String::from_utf8_lossy(v).into_owned();
+        }
+        let mut out = v.to_vec();
+        for secret in secrets {
+            out = cut(&out, secret);
+            out = cut(&out, &percent_encoded(secret));
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn rules_json(&self) -> Value {
+        let r = &self.rules;
+        json!({
+            "matched": r.matched,
+            "suppressed": r.suppressed,
+            "tags": r.tags,
+            "masked": r.masked.iter().map(|&n| self.tree.path(n).to_string()).collect::<Vec<_>>(),
+            "excepted_findings": r.excepted.len(),
+            "pack_version": r.pack_version,
+            "evaluated": r.evaluated,
+        })
+    }
+
     /// The bytes a finding's span is in: the point's value, or its name.
     fn inspected(&self, f: &Finding) -> &[u8] {
         if f.on_name {
@@ -125,14 +222,20 @@ impl Inspection {
         }
     }
 
-    fn finding_json(&self, f: &Finding) -> Value {
+    fn finding_json(&self, f: &Finding, secrets: &[&[u8]]) -> Value {
         let value = self.inspected(f);
         let (s, e) = (
             f.span.start as usize,
             (f.span.end as usize).min(value.len()),
         );
-        let excerpt = if s < e {
-            String::from_utf8_lossy(&value[s..e]).into_owned()
+        let excerpt = if self.rules.is_masked(&self.tree, f.point) {
+            MASK.to_string()
+        } else if s < e {
+            let mut x = value[s..e].to_vec();
+            for secret in secrets {
+                x = cut(&x, secret);
+            }
+            String::from_utf8_lossy(&x).into_owned()
         } else {
             String::new()
         };
@@ -164,16 +267,20 @@ impl Inspection {
     /// The whole inspection as JSON: the leaf points, every node (flat,
     /// with parent ids), findings, verdict.
     pub fn to_json(&self) -> Value {
+        let secrets = self.masked_values();
         let points: Vec<Value> = self
-            .points()
-            .into_iter()
-            .map(|(p, v)| json!({"path": p, "value": v}))
+            .tree
+            .leaves()
+            .map(|id| {
+                json!({"path": self.tree.path(id).to_string(), "value": self.shown_with(id, &secrets)})
+            })
             .collect();
         json!({
             "points": points,
-            "nodes": self.nodes_json(),
-            "findings": self.findings.iter().map(|f| self.finding_json(f)).collect::<Vec<_>>(),
+            "nodes": self.nodes_json(&secrets),
+            "findings": self.findings.iter().map(|f| self.finding_json(f, &secrets)).collect::<Vec<_>>(),
             "verdict": self.verdict_json(),
+            "rules": self.rules_json(),
             "decode_us": self.decode_time.as_secs_f64() * 1e6,
             "detect_us": self.detect_time.as_secs_f64() * 1e6,
         })
@@ -182,7 +289,7 @@ impl Inspection {
     /// Every node, flat, in creation order: `id`, `parent` (absent for
     /// the root), `path`, `kind`, and `value` for leaves. Flat rather than
     /// nested, so that a deep tree is as easy to read as a shallow one.
-    fn nodes_json(&self) -> Vec<Value> {
+    fn nodes_json(&self, secrets: &[&[u8]]) -> Vec<Value> {
         self.tree
             .ids()
             .map(|id| {
@@ -196,8 +303,7 @@ impl Inspection {
                     o["parent"] = json!(p.0);
                 }
                 if n.kind == NodeKind::Leaf {
-                    o["value"] =
-                        Value::String(String::from_utf8_lossy(self.tree.value(id)).into_owned());
+                    o["value"] = Value::String(self.shown_with(id, secrets));
                 }
                 o
             })
@@ -209,11 +315,12 @@ impl Inspection {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         s.push_str("points:\n");
+        let secrets = self.masked_values();
         for id in self.tree.ids().skip(1) {
             let n = self.tree.node(id);
             let path = self.tree.path(id);
             if n.kind == NodeKind::Leaf {
-                let v = String::from_utf8_lossy(self.tree.value(id));
+                let v = self.shown_with(id, &secrets);
                 let v: String = v
                     .chars()
                     .take(200)
@@ -242,8 +349,19 @@ impl Inspection {
                 f.message
             ));
         }
+        if !self.rules.matched.is_empty() || !self.rules.suppressed.is_empty() {
+            s.push_str(&format!(
+                "rules: matched [{}], suppressed [{}], tags [{}]\n",
+                self.rules.matched.join(", "),
+                self.rules.suppressed.join(", "),
+                self.rules.tags.join(", ")
+            ));
+        }
         let v = &self.verdict;
         s.push_str(&format!("verdict: {}", v.action.as_str()));
+        if let (None, Some(r)) = (v.class, &v.rule) {
+            s.push_str(&format!(" (status {}, rule {r})", v.status));
+        }
         if let (Some(c), Some(r)) = (v.class, &v.rule) {
             s.push_str(&format!(
                 " (status {}, class {c}, rule {r}, point {}, score {})",

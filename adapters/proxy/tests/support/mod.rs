@@ -118,12 +118,22 @@ impl Upstream {
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     while let Some(c) = read_request(&mut s, &mut buf).await {
-                        seen.lock().unwrap().push(c);
+                        seen.lock().unwrap().push(c.clone());
                         if let Some(d) = delay {
                             tokio::time::sleep(d).await;
                         }
-                        let resp = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nX-Upstream: yes\r\n\r\nok";
-                        if s.write_all(resp).await.is_err() {
+                        // `X-Want-Status: N` asks for status N.
+                        let status = String::from_utf8_lossy(&c.head)
+                            .to_ascii_lowercase()
+                            .lines()
+                            .find_map(|l| {
+                                l.strip_prefix("x-want-status:")
+                                    .map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<u16>().ok())
+                            .unwrap_or(200);
+                        let resp = format!("HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nX-Upstream: yes\r\n\r\nok");
+                        if s.write_all(resp.as_bytes()).await.is_err() {
                             return;
                         }
                     }
