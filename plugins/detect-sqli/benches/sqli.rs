@@ -114,6 +114,17 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // A parameter list left in one value (a query string encoded twice):
+    // read whole, then value by value.
+    let embedded: &[u8] = b"q=O'Brien shoes&category=footwear&sort=price_asc&page=2&size=42\
+                            &color=red&brand=acme&id=1 AND 2771=1709";
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("embedded_params", |b| {
+        b.iter(|| {
+            out.clear();
+            det.inspect(embedded, &ctx, &mut out);
+        })
+    });
     // Hostile input: a 64 KiB soup of SQL words and punctuation (the cost
     // is linear; this replaces the timed assertions of the tests).
     let words: [&[u8]; 8] = [

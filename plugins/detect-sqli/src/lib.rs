@@ -19,15 +19,17 @@
 //! with `or 1=1`, `union` or `)` is read as continuing an operand) and
 //! inside parentheses (closing `)` the application opened are accepted, and
 //! `(` left open at the end). Each context's token sequence is scored; the
-//! best context counts.
+//! best context counts. A value that is itself a parameter list
+//! (`name=value&name=value`: a form name holding `=`, a query string or a
+//! path segment encoded twice) also has each of its values read that way.
 //!
 //! **Scores.** A value scores 50 or more only when its tokens are clearly
 //! SQL that breaks out of a literal or forms a query:
 //!
 //! | rule | what | score |
 //! |---|---|---|
-//! | `sqli.union` | UNION (ALL) SELECT with a select list (`-1 union` cut at the end: 50) | 50-100 |
-//! | `sqli.stacked` | `; DROP TABLE`, `; EXEC xp_..`, `; DECLARE @`, `; SHUTDOWN`, `; WAITFOR` ... | 40-100 |
+//! | `sqli.union` | UNION (ALL) SELECT with a select list (`-1 union` cut at the end: 50; `except values(1,2)`: 55) | 50-100 |
+//! | `sqli.stacked` | `; DROP TABLE`, `; EXEC xp_..`, `; DECLARE @`, `; SHUTDOWN`, `; WAITFOR` ...; cut after its head right after the separator (`;update users`, `; insert into`): 50 | 40-100 |
 //! | `sqli.time` | sleep(N), benchmark(N,x), pg_sleep(N), WAITFOR DELAY, dbms_lock.sleep | 25-100 |
 //! | `sqli.error` | extractvalue, updatexml, convert/cast of a subquery, exp(~(..)) | 40-100 |
 //! | `sqli.exec` | load_file, xp_cmdshell, openrowset, pg_read_file, COPY .. PROGRAM | 60-100 |
@@ -37,7 +39,7 @@
 //! | `sqli.subquery` | `(SELECT .. FROM ..)` | 15-100 |
 //! | `sqli.query` | a whole statement: `SELECT .. FROM .. WHERE` | 7-90 |
 //! | `sqli.probe` | ORDER BY N / GROUP BY N / HAVING / PROCEDURE ANALYSE after a breakout | 20-85 |
-//! | `sqli.breakout` | `admin'--`, `aa'!='1`, `1--`: a literal closed, SQL to the end | 40-60 |
+//! | `sqli.breakout` | `admin'--`, `aa'!='1`, `user'collate nocase--`, `x' or json(id);`, `1--`: a literal closed, SQL to the end | 40-60 |
 //! | `sqli.function` | blind-extraction functions (ascii, substring, version, CASE WHEN ..) | 20-100 |
 //! | `sqli.schema` | information_schema, sysobjects, pg_catalog, sqlite_master .. | 40-55 |
 //!
@@ -48,7 +50,9 @@
 //! comments (15) add to a score of 30 or more. Prose guards: English
 //! determiners are not table names (`select one from the list`), comments
 //! that read as words do not end a query (`1 or 2 -- whichever is fine`),
-//! quoted words in double quotes are prose (`"LIKE" STAMP`).
+//! quoted words in double quotes are prose (`"LIKE" STAMP`), a value that
+//! starts with `&&` or `||` needs a comparison of constants (`|| 1=1`, not
+//! the JavaScript `&&(a="`).
 //!
 //! **Findings.** The strongest rule of the best context (if it reaches
 //! 20), and, when it blocks, the other specific constructs at 50 or more
@@ -232,8 +236,8 @@ impl Analysis {
 /// table that plays a part on its own: a statement or clause keyword
 /// (SELECT, UNION, OR, FROM, WHERE ..., ORDER and GROUP only before BY,
 /// the only place the reader knows them), a catalog name, a function name
-/// before `(`, a literal function (`current_user`) or an Oracle package
-/// before `.`. Words are split as the lexer splits them (a keyword glued
+/// (or VALUES) before `(`, a literal function (`current_user`) or an Oracle
+/// package before `.`. Words are split as the lexer splits them (a keyword glued
 /// after digits, `1union`, is found too). A test checks on every corpus
 /// that values this pass rejects score nothing.
 pub fn worth_reading(value: &[u8]) -> bool {
@@ -490,6 +494,10 @@ fn word_role(value: &[u8], start: usize, end: usize) -> bool {
     ) {
         return true;
     }
+    if w.kw == Kw::Values && next == b'(' {
+        // A row constructor after a set operator: `except values(1,2)`.
+        return true;
+    }
     if w.kw == Kw::None && w.fc == words::Fc::None && next == b'(' {
         return words::prefix_category(lower) != words::Fc::None;
     }
@@ -522,7 +530,24 @@ pub fn analyze_all(value: &[u8]) -> Option<Analysis> {
 }
 
 fn analyze_with(value: &[u8], s: &mut Stream) -> Option<Analysis> {
-    let mut best = read_windows(value, s);
+    let mut best = read_value(value, 0, s);
+    if best.as_ref().is_none_or(|a| a.score() < BLOCK) {
+        embedded_params(value, s, &mut best);
+    }
+    best
+}
+
+/// The score at which the engine blocks by default: a value that reaches
+/// it whole is not split into embedded parameters.
+const BLOCK: u8 = 50;
+
+/// Most embedded parameters read in one value.
+const MAX_EMBEDDED: usize = 64;
+
+/// Reads `value` (at `base` in the value the detector was given) in every
+/// context, and with `+` as a space when that applies.
+fn read_value(value: &[u8], base: usize, s: &mut Stream) -> Option<Analysis> {
+    let mut best = read_windows(value, base, s);
     // A value with `+` between its parts and no space (a path, a header,
     // a double-encoded parameter): `+` may be a space the application
     // decodes; read it that way too (same length, same spans).
@@ -531,7 +556,7 @@ fn analyze_with(value: &[u8], s: &mut Stream) -> Option<Analysis> {
             .iter()
             .map(|&c| if c == b'+' { b' ' } else { c })
             .collect();
-        if let Some(b) = read_windows(&spaced, s) {
+        if let Some(b) = read_windows(&spaced, base, s) {
             if best.as_ref().is_none_or(|a| b.score() > a.score()) {
                 best = Some(b);
             }
@@ -540,19 +565,79 @@ fn analyze_with(value: &[u8], s: &mut Stream) -> Option<Analysis> {
     best
 }
 
-fn read_windows(value: &[u8], s: &mut Stream) -> Option<Analysis> {
+/// A value that is itself a parameter list, `name=value&name=value` (a
+/// form body or a query string encoded twice, so that one decoding leaves
+/// a form *name* `pay=AND 1=2`): the application that decodes it again
+/// reads each value, so each is read as a value too. A part that does not
+/// start with a name and `=` belongs to the value before it (`Tom & Jerry`).
+/// Only the first [`MAX_HEAD`] bytes are split, so that a value is read at
+/// most about twice.
+fn embedded_params(value: &[u8], s: &mut Stream, best: &mut Option<Analysis>) {
+    let value = &value[..value.len().min(MAX_HEAD)];
+    let Some(eq) = param_name_end(value, 0) else {
+        return;
+    };
+    let mut start = eq + 1;
+    for _ in 0..MAX_EMBEDDED {
+        // The next `&name=`.
+        let mut next = None;
+        let mut k = start;
+        while let Some(p) = value[k..].iter().position(|&c| c == b'&') {
+            let amp = k + p;
+            if let Some(e) = param_name_end(value, amp + 1) {
+                next = Some((amp, e));
+                break;
+            }
+            k = amp + 1;
+        }
+        let end = next.map_or(value.len(), |(amp, _)| amp);
+        let part = &value[start..end];
+        if !part.is_empty() && worth_reading(part) {
+            if let Some(b) = read_value(part, start, s) {
+                if best.as_ref().is_none_or(|a| b.score() > a.score()) {
+                    *best = Some(b);
+                }
+            }
+        }
+        match next {
+            Some((_, e)) => start = e + 1,
+            None => return,
+        }
+    }
+}
+
+/// The index of the `=` that ends a parameter name starting at `from`: a
+/// letter or `_`, then up to 127 bytes of letters, digits and `_-.[]@$`
+/// (`tx_news[__referrer][@vendor]`); not `==`.
+fn param_name_end(value: &[u8], from: usize) -> Option<usize> {
+    let first = *value.get(from)?;
+    if !(first.is_ascii_alphabetic() || first == b'_') {
+        return None;
+    }
+    let mut i = from + 1;
+    while i < value.len() && i - from < 128 {
+        match value[i] {
+            b'=' => return (value.get(i + 1) != Some(&b'=')).then_some(i),
+            c if c.is_ascii_alphanumeric() || b"_-.[]@$".contains(&c) => i += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn read_windows(value: &[u8], base: usize, s: &mut Stream) -> Option<Analysis> {
     let mut best: Option<Analysis> = None;
     let len = value.len();
     let mut from = 0;
     loop {
         let to = (from + WINDOW).min(len);
-        window(&value[from..to], from, s, &mut best);
+        window(&value[from..to], base + from, s, &mut best);
         if to >= len {
             break;
         }
         if to >= MAX_HEAD {
             let tail = len - WINDOW;
-            window(&value[tail..], tail, s, &mut best);
+            window(&value[tail..], base + tail, s, &mut best);
             break;
         }
         from = to - OVERLAP;

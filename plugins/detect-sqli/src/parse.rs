@@ -23,7 +23,7 @@
 //! Work is capped: at most [`MAX_DEPTH`] nested constructs and a step
 //! budget linear in the number of tokens.
 
-use crate::lex::{self, Op, Tok, F_CLOSED, F_COMMENT, F_EXEC, F_MIXED, F_QUOTED, K};
+use crate::lex::{self, Op, Tok, F_CLOSED, F_COMMENT, F_EXEC, F_MIXED, F_QUOTED, F_SPACE, K};
 use crate::words::{self, Fc, Kw, LIT, RES, SCHEMA, STMT, TYPE};
 
 /// Deepest nesting of expressions and statements read.
@@ -218,6 +218,9 @@ struct Ex {
     /// A column or call cast to a number (`password::int`): the error
     /// message of a failed cast carries the value.
     errcast: bool,
+    /// A postfix operator applied: IS [NOT] NULL, NOTNULL, ISNULL,
+    /// COLLATE x.
+    post: bool,
 }
 
 impl Ex {
@@ -249,6 +252,7 @@ impl Ex {
         self.json |= o.json;
         self.jcast |= o.jcast;
         self.errcast |= o.errcast;
+        self.post |= o.post;
         if o.taut > self.taut {
             self.taut = o.taut;
             self.taut_json = o.taut_json;
@@ -327,6 +331,16 @@ fn sel_score(s: &Sel) -> u8 {
     }
 }
 
+/// Which statements cut at the end after their head read as statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    No,
+    /// Heads of two keywords (`INSERT INTO`, `DELETE FROM`, `DROP TABLE`).
+    Keywords,
+    /// Those and `UPDATE t`.
+    Any,
+}
+
 /// How the value ends (from the lexer).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ends {
@@ -374,6 +388,10 @@ pub struct Parser<'a> {
     /// The anchored pass read the value whole but skipped what follows a
     /// `;`: the scan must still read it.
     pub junk: bool,
+    /// Which statements cut at the end after their head (`INSERT INTO`,
+    /// `UPDATE t`) read: set only for the statement right after a `;`
+    /// that follows the value's operand.
+    cut_ok: Cut,
 }
 
 impl<'a> Parser<'a> {
@@ -392,6 +410,7 @@ impl<'a> Parser<'a> {
             probe_at: 0,
             ends_comment: false,
             junk: false,
+            cut_ok: Cut::No,
         }
     }
 
@@ -534,6 +553,7 @@ impl<'a> Parser<'a> {
             ex.json |= p.json;
             ex.jcast |= p.jcast;
             ex.errcast |= p.errcast;
+            ex.post |= p.post;
             ex.lit &= p.lit;
             i = j;
         }
@@ -573,6 +593,19 @@ impl<'a> Parser<'a> {
             }
             // Postfix forms.
             i = self.postfix(i, &mut p)?;
+            // `x ! ALL (select ..)`: a quantified comparison whose `!=`
+            // lost its `=`, read as the comparison it aims at.
+            if self.is_op(i, Op::Bang)
+                && (self.kw(i + 1) == Kw::All
+                    || self.word_is(i + 1, b"any")
+                    || self.word_is(i + 1, b"some"))
+                && self.is(i + 2, K::LParen)
+            {
+                p.cmp = true;
+                i += 1;
+                need = true;
+                continue;
+            }
             // A binary operator continues the predicate.
             if let Some(op) = self.op(i) {
                 // `a ~ b`: PostgreSQL's regular expression match.
@@ -623,7 +656,10 @@ impl<'a> Parser<'a> {
                         Kw::OpWord | Kw::Between | Kw::Similar | Kw::Sounds
                     ) =>
                 {
+                    // `a NOT LIKE b`: the operator word comes next, no
+                    // operand yet.
                     i += 1;
+                    need = false;
                     continue;
                 }
                 _ => {}
@@ -664,6 +700,7 @@ impl<'a> Parser<'a> {
                         _ => return None,
                     }
                     p.cmp = true;
+                    p.post = true;
                     i = j;
                 }
                 Kw::Not if self.kw(i + 1) == Kw::In => i += 1,
@@ -676,6 +713,7 @@ impl<'a> Parser<'a> {
                 }
                 Kw::Collate | Kw::Escape => {
                     let (j, _) = self.primary(i + 1)?;
+                    p.post |= self.kw(i) == Kw::Collate;
                     i = j;
                 }
                 _ if (self.word_is(i, b"notnull") || self.word_is(i, b"isnull"))
@@ -684,6 +722,7 @@ impl<'a> Parser<'a> {
                     // PostgreSQL `x NOTNULL`, `x ISNULL`.
                     p.cmp = true;
                     p.any_lit = true;
+                    p.post = true;
                     i += 1;
                 }
                 _ => match self.op(i) {
@@ -703,7 +742,11 @@ impl<'a> Parser<'a> {
                         ]
                         .iter()
                         .any(|w| self.word_is(i + 1, w));
-                        if numeric && (!p.lit || p.fw >= 20) && p.nops == 1 && !p.cmp {
+                        // A lone column or call, or an informational call
+                        // in arithmetic (`1+current_user::int`): the
+                        // failed cast prints the value.
+                        let lone = (!p.lit || p.fw >= 20) && p.nops == 1;
+                        if numeric && !p.cmp && (lone || p.fw >= Fc::Info.weight()) {
                             p.errcast = true;
                         }
                         i = self.type_name(i + 1)?
@@ -859,6 +902,15 @@ impl<'a> Parser<'a> {
                     return Some((j, e));
                 }
                 _ => {}
+            }
+            if (self.word_is(i, b"any") || self.word_is(i, b"some"))
+                && self.is(i + 1, K::LParen)
+                && self.kw(i + 2) == Kw::Select
+            {
+                // = ANY (select ..), = SOME (select ..)
+                let (j, mut e) = self.paren(i + 1)?;
+                e.nops = 1;
+                return Some((j, e));
             }
             if self.word_is(i, b"array")
                 && self.t.get(i + 1).is_some_and(|n| {
@@ -1742,6 +1794,29 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The rows after VALUES: `(expr, ..)` or MySQL's `ROW(expr, ..)`,
+    /// separated by commas; returns the end.
+    fn values_rows(&mut self, mut j: usize) -> Option<usize> {
+        let mut g = 0;
+        loop {
+            g += 1;
+            if g > 1024 {
+                return None;
+            }
+            if self.word_is(j, b"row") {
+                j += 1;
+            }
+            if !self.is(j, K::LParen) {
+                return None;
+            }
+            j = self.paren(j)?.0;
+            if !self.is(j, K::Comma) {
+                return Some(j);
+            }
+            j += 1;
+        }
+    }
+
     // ---- statements ----
 
     /// Statements one after the other (`;` between, or none as MSSQL
@@ -1808,6 +1883,10 @@ impl<'a> Parser<'a> {
                 }
                 if self.kw(j) == Kw::Into {
                     j += 1;
+                    if j >= self.n && self.cut_ok != Cut::No {
+                        // `; INSERT INTO` cut before the table.
+                        return Some((j, 40));
+                    }
                 }
                 j = if self.kw(j) == Kw::Object && self.is(j + 1, K::LParen) {
                     // INSERT INTO table (..): a table named `table`.
@@ -1815,6 +1894,10 @@ impl<'a> Parser<'a> {
                 } else {
                     self.qualified_name(j)?
                 };
+                if j >= self.n && self.cut_ok != Cut::No && self.kw(i + 1) == Kw::Into {
+                    // `; INSERT INTO t` cut before the values.
+                    return Some((j, 40));
+                }
                 if self.is(j, K::LParen) {
                     j = self.paren(j)?.0;
                 }
@@ -1847,6 +1930,10 @@ impl<'a> Parser<'a> {
             }
             Kw::Update => {
                 let mut j = self.qualified_name(i + 1)?;
+                if j >= self.n && self.cut_ok == Cut::Any && !self.determiner(i + 1) {
+                    // `; UPDATE users` cut before SET.
+                    return Some((j, 40));
+                }
                 if self.is_name(j) {
                     j += 1;
                 }
@@ -1872,6 +1959,10 @@ impl<'a> Parser<'a> {
                 }
                 if self.kw(j) != Kw::From {
                     return None;
+                }
+                if j + 1 >= self.n && self.cut_ok != Cut::No {
+                    // `; DELETE FROM` cut before the table.
+                    return Some((j + 1, 40));
                 }
                 j = self.qualified_name(j + 1)?;
                 if self.kw(j) == Kw::Where {
@@ -1911,6 +2002,10 @@ impl<'a> Parser<'a> {
                 }
                 if object {
                     j += 1;
+                    if j >= self.n && self.cut_ok != Cut::No {
+                        // `; DROP TABLE` cut before the name.
+                        return Some((j, 40));
+                    }
                 }
                 if self.kw(j) == Kw::If {
                     // IF [NOT] EXISTS
@@ -2592,6 +2687,18 @@ impl<'a> Parser<'a> {
                             j += 1;
                         }
                         let operand = ctx == Ctx::Quote || (ex.lit && !ex.strs) || closes > 0;
+                        if operand && self.kw(j) == Kw::Values {
+                            // `1 except values(1,2)`, `' union values (1,2)`:
+                            // a set operator with a row constructor
+                            // (PostgreSQL, SQLite, MySQL 8).
+                            let Some(k) = self.values_rows(j + 1) else {
+                                return false;
+                            };
+                            let end = self.end_before(k);
+                            self.tail_ev.add(Rule::Union, 55, self.start(i), end);
+                            i = k;
+                            continue;
+                        }
                         if j < n || self.kw(i) != Kw::Union || !operand {
                             return false;
                         }
@@ -2714,8 +2821,28 @@ impl<'a> Parser<'a> {
             if !(semi || self.starts_statement(i)) {
                 break;
             }
+            // `;update users`, `1; insert into`, `x'; drop table`: the
+            // separator right after the operand, then a statement cut
+            // after its head and object (the value ends there).
+            // After a number (`1; update firmware` is also a note), only
+            // heads of two keywords: `1; insert into`, `1; drop table`.
+            let lone = if !semi || i != after_operand + 1 {
+                Cut::No
+            } else {
+                match ctx {
+                    Ctx::Quote if after_operand == 1 + closes => Cut::Any,
+                    Ctx::Bare if virtual_operand && after_operand == closes => Cut::Any,
+                    Ctx::Bare if first_tok.k == K::Num && after_operand == 1 + closes => {
+                        Cut::Keywords
+                    }
+                    _ => Cut::No,
+                }
+            };
             let at = self.start(i);
-            let Some((j, sc)) = self.statements(i) else {
+            self.cut_ok = lone;
+            let read = self.statements(i);
+            self.cut_ok = Cut::No;
+            let Some((j, sc)) = read else {
                 return false;
             };
             let end = self.end_before(j);
@@ -2724,6 +2851,14 @@ impl<'a> Parser<'a> {
             self.tail_ev.add(Rule::Stacked, sc.min(100), at, end);
             stacked = true;
             i = j;
+        }
+        // `and 1=1'`, `or 2=2'`: a quote glued to the end of the
+        // condition, the classic error probe (the query breaks on it).
+        if ctx == Ctx::Bare && i > 0 && i + 1 == n && !stacked {
+            let t = self.t[i];
+            if t.k == K::Str && t.f & (F_CLOSED | F_SPACE) == 0 && t.end == t.start + 1 {
+                i = n;
+            }
         }
         if i < n {
             return false;
@@ -2749,6 +2884,11 @@ impl<'a> Parser<'a> {
                     sc = if s == 3 { 60 } else { sc.min(30) };
                 } else if word_first && s < 3 {
                     sc = sc.min(40);
+                } else if s < 3 && matches!(first_tok.op(), Some(Op::AndAnd | Op::Pipes)) {
+                    // `&&(a="`, `|| langCode == '`: C-family code (JavaScript,
+                    // PHP) starts with these too; only a comparison of
+                    // constants (`|| 1=1`) reads as SQL.
+                    sc = sc.min(35);
                 }
             }
             let rule = if ex.taut_json {
@@ -2818,13 +2958,25 @@ impl<'a> Parser<'a> {
                     && self
                         .op(1)
                         .is_some_and(|o| o.is_arith() && !matches!(o, Op::Arrow | Op::Assign));
+                // x'collate nocase-- , ' notnull -- : a postfix operator on
+                // the closed string, the rest cut off.
+                let post = ex.post && ends.comment && !ends.prose;
                 let sql = (self.sqlish(1, n, quote == b'"')
                     || arith
+                    || post
                     || (quote == b'\'' && same && self.plain_idents_in(1, n) == 0))
                     && !quoted_word
                     && !(n > 3 && self.words_and_strings(1, n))
                     && self.has_operand(1, n);
-                let mut sc = if (reopened || ends.comment) && sql {
+                // x' or json(id); , x'glob 1; : the statement ended right
+                // there, after a comparison or a call (not `boys' or girls;`).
+                let ended = quote == b'\''
+                    && semi_end
+                    && self.is(n - 1, K::Semi)
+                    && (ex.cmp
+                        || ex.taut > 0
+                        || (1..n).any(|k| self.is(k, K::Word) && self.is(k + 1, K::LParen)));
+                let mut sc = if (reopened || ends.comment || ended) && sql {
                     60
                 } else {
                     40

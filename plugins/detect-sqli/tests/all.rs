@@ -100,6 +100,15 @@ fn benign_values_stay_below_the_block_score() {
         b"price < 100 and color = 'red'",
         b"Sleep(5) in the script pauses for 5 seconds.",
         b"guests' = 5",
+        b"and 1=1 is true in maths class",
+        b"Terms; update your settings",
+        b"drop us a line",
+        b"-- Alter ego",
+        b"select or drop files",
+        b"1; update firmware",
+        b"|| langCode == '",
+        b"&&(a=\"",
+        b"note=and 1=1 is true in maths class",
     ] {
         let f = q(v);
         assert!(
@@ -140,6 +149,23 @@ fn spans_cover_the_construct() {
     let f = q(v);
     let t = f.iter().find(|f| f.rule == "sqli.time").expect("time");
     assert_eq!(&v[t.span.start as usize..t.span.end as usize], b"sleep(5)");
+}
+
+#[test]
+fn embedded_parameters_are_read_with_their_offsets() {
+    // A parameter list left in one value (a form name `pay=AND 1=2`, a
+    // query string encoded twice): each value is read, and spans point
+    // into the whole value.
+    let v = b"a=red&b=x&name=1 AND 2771=1709";
+    let f = q(v);
+    assert_eq!(blocking(&f), ["sqli.tautology"]);
+    let t = &f[0];
+    assert!(t.span.start as usize >= 15, "{t:?}");
+    assert_eq!(t.span.end as usize, v.len());
+    // `&` not followed by a name and `=` stays in the value.
+    assert!(q(b"q=Tom & Jerry's or so").is_empty());
+    // Only a value that starts with a name and `=` is split.
+    assert!(blocking(&q(b"x y=1 AND 2771=1709")).is_empty());
 }
 
 #[test]
@@ -231,7 +257,7 @@ fn repeat(unit: &[u8]) -> Vec<u8> {
 
 #[test]
 fn hostile_megabyte_values() {
-    let units: [&[u8]; 24] = [
+    let units: [&[u8]; 26] = [
         b"(",
         b")",
         b"'",
@@ -256,6 +282,8 @@ fn hostile_megabyte_values() {
         b";",
         b"1,",
         b"a.",
+        b"a=(select &",
+        b"x=1 or 1=&",
     ];
     for unit in units {
         let v = repeat(unit);
