@@ -141,6 +141,8 @@ pub struct NodeConfig {
     pub log_format: String,
     /// Rules in the rule language: the node's own and a rule pack.
     pub rules: RulesConfig,
+    /// Traffic aggregates (`spec/metrics-privacy.md`).
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
 /// `[rules]`: the node's own rule files and the rule pack it enforces.
@@ -208,6 +210,7 @@ impl Default for NodeConfig {
             builtin_plugins: true,
             log_format: "text".to_string(),
             rules: RulesConfig::default(),
+            telemetry: crate::telemetry::TelemetryConfig::default(),
         }
     }
 }
@@ -275,6 +278,12 @@ impl NodeConfig {
                 "rules.pack needs rules.pack_keys: the public keys packs are signed with".into(),
             );
         }
+        if self.telemetry.k_anonymity == 0 {
+            problems.push("telemetry.k_anonymity = 0: at least 1".to_string());
+        }
+        if self.telemetry.flush_seconds == 0 {
+            problems.push("telemetry.flush_seconds = 0".to_string());
+        }
         if self.rules.pack_poll_ms == 0 {
             problems.push("rules.pack_poll_ms = 0".to_string());
         }
@@ -310,6 +319,8 @@ mod tests {
         assert_eq!(c.timeouts, d.timeouts);
         assert_eq!(c.limits, d.limits);
         assert_eq!(c.policy, d.policy);
+        assert_eq!(c.rules, d.rules);
+        assert_eq!(c.telemetry, d.telemetry);
     }
 
     #[test]

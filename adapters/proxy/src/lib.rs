@@ -19,7 +19,9 @@ mod pages;
 mod proxy;
 mod rules;
 mod server;
+mod telemetry;
 
 pub use config::{Cidr, Inspection, NodeConfig, OverLimit, RulesConfig, Timeouts};
 pub use metrics::Metrics;
 pub use server::Node;
+pub use telemetry::TelemetryConfig;

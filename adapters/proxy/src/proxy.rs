@@ -29,6 +29,7 @@ pub struct State {
     pub trusted: Vec<Cidr>,
     pub config: NodeConfig,
     pub metrics: Arc<Metrics>,
+    pub telemetry: Option<Arc<crate::telemetry::Telemetry>>,
 }
 
 impl std::fmt::Debug for State {
@@ -232,13 +233,32 @@ pub async fn handle(
         let log_path = String::from_utf8_lossy(parts.uri.path().as_bytes()).into_owned();
         if v.action == Action::Block {
             warn!(target: "rampart::verdict", request_id = %request_id, action = "block", class = line.0, rule = line.1, point = line.2, score = v.score, client = %client_ip, method = %parts.method, path = %log_path, "request blocked");
-            return blocked(v.status, &request_id, accept.as_ref());
+            let resp = blocked(v.status, &request_id, accept.as_ref());
+            observe(&state, &ins, v.status, started, client_ip, &request_id);
+            return resp;
         }
         info!(target: "rampart::verdict", request_id = %request_id, action = "monitor", class = line.0, rule = line.1, point = line.2, score = v.score, client = %client_ip, method = %parts.method, path = %log_path, "request would have been blocked (monitor mode)");
     }
     tracing::trace!(request_id = %request_id, elapsed_us = started.elapsed().as_micros() as u64, "inspected");
     if !state.engine.wants_response(&ins) {
-        return send_upstream(state, parts, upstream_body, peer, request_id, accept).await;
+        let resp = send_upstream(
+            state.clone(),
+            parts,
+            upstream_body,
+            peer,
+            request_id.clone(),
+            accept,
+        )
+        .await;
+        observe(
+            &state,
+            &ins,
+            resp.status().as_u16(),
+            started,
+            client_ip,
+            &request_id,
+        );
+        return resp;
     }
     // Response-phase rules (failed logins, error ratios) see the status.
     let method = parts.method.clone();
@@ -261,9 +281,32 @@ pub async fn handle(
         state.metrics.response_blocked();
         let rule = v.rule.as_deref().unwrap_or("-");
         warn!(target: "rampart::verdict", request_id = %request_id, action = "block", phase = "response", rule, upstream_status = resp.status().as_u16(), client = %client_ip, method = %method, path = %log_path, "response replaced by the block page");
+        observe(&state, &ins, v.status, started, client_ip, &request_id);
         return blocked(v.status, &request_id, accept.as_ref());
     }
+    observe(
+        &state,
+        &ins,
+        resp.status().as_u16(),
+        started,
+        client_ip,
+        &request_id,
+    );
     resp
+}
+
+/// Folds the request into the traffic aggregates, when they are on.
+fn observe(
+    state: &State,
+    ins: &rampart_core::Inspection,
+    status: u16,
+    started: Instant,
+    client_ip: std::net::IpAddr,
+    request_id: &str,
+) {
+    if let Some(t) = &state.telemetry {
+        t.observe(ins, status, started.elapsed(), client_ip, request_id);
+    }
 }
 
 /// The block page.

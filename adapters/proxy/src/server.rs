@@ -64,6 +64,10 @@ impl Node {
         let trusted = config.trusted();
         let metrics = Arc::new(Metrics::default());
         let pack_seen = crate::rules::install_now(&engine, &config.rules, &metrics).await;
+        let telemetry = config
+            .telemetry
+            .enabled
+            .then(|| Arc::new(crate::telemetry::Telemetry::new(&config.telemetry)));
         let state = Arc::new(State {
             engine,
             client,
@@ -71,6 +75,7 @@ impl Node {
             trusted,
             config,
             metrics,
+            telemetry,
         });
         Ok(Node {
             listener,
@@ -110,6 +115,9 @@ impl Node {
         let (admin_stop_tx, admin_stop_rx) = tokio::sync::watch::channel(false);
         if let Some(admin) = self.admin {
             tokio::spawn(serve_admin(admin, state.clone(), admin_stop_rx.clone()));
+        }
+        if let Some(t) = &state.telemetry {
+            tokio::spawn(t.clone().run(admin_stop_rx.clone()));
         }
         tokio::spawn(crate::rules::watch_pack(
             state.engine.clone(),
@@ -227,6 +235,19 @@ async fn admin_route(state: Arc<State>, req: Request<Incoming>) -> Response<Prox
             });
             text(StatusCode::OK, "application/json", body.to_string() + "\n")
         }
+        "/telemetry" => match state.telemetry.as_ref().map(|t| t.last()) {
+            None => text(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "telemetry is off ([telemetry] enabled = false)\n".into(),
+            ),
+            Some(last) => text(
+                StatusCode::OK,
+                "application/json",
+                serde_json::to_string_pretty(&last.as_deref()).unwrap_or_else(|_| "null".into())
+                    + "\n",
+            ),
+        },
         "/metrics" => text(
             StatusCode::OK,
             "text/plain; version=0.0.4",
@@ -235,7 +256,7 @@ async fn admin_route(state: Arc<State>, req: Request<Incoming>) -> Response<Prox
         _ => text(
             StatusCode::NOT_FOUND,
             "text/plain",
-            "not found: try /healthz or /metrics\n".into(),
+            "not found: try /healthz, /metrics or /telemetry\n".into(),
         ),
     }
 }

@@ -336,3 +336,54 @@ async fn shutdown_lets_in_flight_requests_finish() {
     // And it no longer accepts.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+/// The node's traffic aggregates, as the admin listener shows them: the
+/// window's endpoints and points, and no value of the traffic.
+#[tokio::test]
+async fn telemetry_shows_aggregates_and_no_values() {
+    let up = Upstream::start(None).await;
+    let mut cfg = config(up.addr, "block");
+    cfg.telemetry.flush_seconds = 1;
+    cfg.telemetry.k_anonymity = 1;
+    let node = start_node(cfg).await;
+    let body = r#"{"email":"canary.person@example.org","card":"4111111111111111"}"#;
+    let post = format!(
+        "POST /api/users/4711 HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(send_raw(node.addr, post.as_bytes()).await.status, 200);
+    let attack = b"GET /search?q=1%27%20UNION%20SELECT%20password%20FROM%20users-- HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n";
+    assert_eq!(send_raw(node.addr, attack).await.status, 403);
+    let admin = node.admin.unwrap();
+    // The two requests may fall into two windows: gather every batch.
+    let mut seen = std::collections::BTreeMap::new();
+    for _ in 0..600 {
+        let r = send_raw(
+            admin,
+            b"GET /telemetry HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let text = String::from_utf8_lossy(&r.body).into_owned();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            if let (Some(seq), Some(n)) = (v["seq"].as_u64(), v["requests"].as_u64()) {
+                seen.insert(seq, (n, text));
+            }
+        }
+        if seen.values().map(|(n, _)| n).sum::<u64>() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let shown: String = seen.values().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(seen.values().map(|(n, _)| n).sum::<u64>(), 2, "{shown}");
+    assert!(shown.contains("/api/users/{int}"), "{shown}");
+    assert!(shown.contains("body:json.email"), "{shown}");
+    assert!(
+        shown.contains("UNION SELECT password FROM users"),
+        "{shown}"
+    );
+    for canary in ["canary.person", "4111111111111111", "4711"] {
+        assert!(!shown.contains(canary), "{canary} leaked: {shown}");
+    }
+    let _ = node.stop.send(());
+}
