@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use rampart_types::{Action, Finding, NodeId, NodeKind, Seg, Source, Tree, Verdict};
+use rampart_types::{Action, Finding, NodeId, Seg, Source, Tree, Verdict};
 
 use crate::batch::{
     AttackEvent, Batch, ClientStats, EndpointStats, FindingEvent, PointStats, BATCH_VERSION,
 };
 use crate::shape::{char_class, format_of, segment_kind, SegmentKind, CHAR_CLASSES};
-use crate::sketch::keyed_hash;
+use crate::sketch::Keyer;
 
 /// Bounds and secrets of an [`Aggregator`].
 #[derive(Debug, Clone)]
@@ -72,14 +72,20 @@ enum Word {
 
 #[derive(Debug, Default)]
 struct Endpoint {
+    index: u32,
     stats: EndpointStats,
-    points: HashMap<String, usize>,
+    points: HashMap<Box<[u8]>, usize>,
 }
 
+/// A client's aggregates while the window is open: endpoints by index,
+/// names written out when the batch is taken.
 #[derive(Debug, Default)]
 struct Client {
+    kind: &'static str,
     stats: ClientStats,
-    last_endpoint: Option<String>,
+    endpoints: Vec<(u32, u64)>,
+    transitions: Vec<((u32, u32), u64)>,
+    last_endpoint: Option<u32>,
 }
 
 /// Aggregates of the current window. Not thread-safe by itself: a node
@@ -94,11 +100,20 @@ pub struct Aggregator {
     monitored: u64,
     endpoints: HashMap<String, Endpoint>,
     endpoints_dropped: u64,
-    clients: HashMap<String, Client>,
+    clients: HashMap<(u64, &'static str), Client>,
+    /// `METHOD shape` of each endpoint of the window, by index.
+    endpoint_keys: Vec<String>,
     clients_dropped: u64,
     attacks: Vec<AttackEvent>,
     attacks_dropped: u64,
     words: HashMap<Vec<u8>, Word>,
+    keyer: Keyer,
+    /// Shaped point paths of the request being observed, one after the
+    /// other, and where each starts and ends (reused across requests).
+    shapes: Vec<u8>,
+    spans: Vec<(usize, usize, NodeId)>,
+    ranges: Vec<(usize, usize)>,
+    chain: Vec<NodeId>,
 }
 
 /// What a masked value becomes.
@@ -180,6 +195,15 @@ fn standard_header(name: &[u8]) -> bool {
         .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
 }
 
+/// Counts `key` in a short list of at most `max` keys.
+fn bump<K: PartialEq>(list: &mut Vec<(K, u64)>, key: K, max: usize) {
+    if let Some((_, n)) = list.iter_mut().find(|(k, _)| *k == key) {
+        *n += 1;
+    } else if list.len() < max {
+        list.push((key, 1));
+    }
+}
+
 fn hex16(h: u64) -> String {
     format!("{h:016x}")
 }
@@ -187,6 +211,11 @@ fn hex16(h: u64) -> String {
 impl Aggregator {
     pub fn new(cfg: Config) -> Aggregator {
         Aggregator {
+            keyer: Keyer::new(&cfg.salt),
+            shapes: Vec::new(),
+            spans: Vec::new(),
+            ranges: Vec::new(),
+            chain: Vec::new(),
             cfg,
             seq: 0,
             window_start: 0,
@@ -196,6 +225,7 @@ impl Aggregator {
             endpoints: HashMap::new(),
             endpoints_dropped: 0,
             clients: HashMap::new(),
+            endpoint_keys: Vec::new(),
             clients_dropped: 0,
             attacks: Vec::new(),
             attacks_dropped: 0,
@@ -218,11 +248,15 @@ impl Aggregator {
         self.requests == 0
     }
 
-    /// A segment or member name as reported: itself once k distinct
-    /// clients sent it, else its placeholder.
-    fn word(&mut self, s: &[u8], client: u64) -> String {
+    /// Appends a segment or member name as reported: itself once k
+    /// distinct clients sent it, else its placeholder. True when it is
+    /// data (a placeholder other than `{word}`).
+    fn word_into(&mut self, s: &[u8], client: u64, out: &mut Vec<u8>) -> bool {
         match segment_kind(s) {
-            SegmentKind::Data(f) => f.placeholder().to_string(),
+            SegmentKind::Data(f) => {
+                out.extend_from_slice(f.placeholder().as_bytes());
+                true
+            }
             SegmentKind::Word => {
                 let k = self.cfg.k_anonymity.max(1);
                 let full = self.words.len() >= self.cfg.max_words;
@@ -249,11 +283,9 @@ impl Aggregator {
                         false
                     }
                 };
-                if admitted {
-                    String::from_utf8_lossy(s).into_owned()
-                } else {
-                    "{word}".to_string()
-                }
+                // Route words are ASCII (segment_kind checked).
+                out.extend_from_slice(if admitted { s } else { b"{word}" });
+                false
             }
         }
     }
@@ -261,67 +293,86 @@ impl Aggregator {
     /// The path shape of the request (`/api/users/{int}`), and the object
     /// ids in it (hashed).
     fn path_shape(&mut self, tree: &Tree, client: u64, objects: &mut Vec<u64>) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         if let Some(p) = tree.source(Source::Path) {
-            let segs: Vec<NodeId> = tree.children(p).collect();
-            for id in segs {
+            for id in tree.children(p) {
                 let v = tree.value(id);
-                out.push('/');
-                let w = self.word(v, client);
-                if w.starts_with('{') && w != "{word}" {
-                    objects.push(keyed_hash(&self.cfg.salt, b"object", v));
+                out.push(b'/');
+                if self.word_into(v, client, &mut out) {
+                    objects.push(self.keyer.hash(b"object", v));
                 }
-                out.push_str(&w);
             }
         }
         if out.is_empty() {
-            out.push('/');
+            out.push(b'/');
         }
-        out
+        String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// A point's path with its names shaped and array positions as `[*]`.
+    /// Appends one segment of a point's shaped path: a name shaped (`.name`,
+    /// `.{word}`, `["user-agent"]`), `[*]` for a position, `:layer`.
+    fn segment_into(
+        &mut self,
+        tree: &Tree,
+        seg: Seg,
+        header: bool,
+        client: u64,
+        out: &mut Vec<u8>,
+    ) {
+        match seg {
+            Seg::Root => {}
+            Seg::Source(s) => out.extend_from_slice(s.as_str().as_bytes()),
+            Seg::Key { .. } => {
+                let key = tree.key(seg).unwrap_or_default();
+                let start = out.len();
+                out.push(b'.');
+                if header && standard_header(key) {
+                    out.extend_from_slice(key);
+                } else {
+                    self.word_into(key, client, out);
+                }
+                let w = &out[start + 1..];
+                let ident = w.first() == Some(&b'{')
+                    || (w.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                        && w.first().is_some_and(|b| !b.is_ascii_digit()));
+                if !ident {
+                    let mut quoted = Vec::with_capacity(w.len() + 4);
+                    quoted.extend_from_slice(b"[\"");
+                    for &b in w {
+                        if b == b'"' || b == b'\\' {
+                            quoted.push(b'\\');
+                        }
+                        quoted.push(b);
+                    }
+                    quoted.extend_from_slice(b"\"]");
+                    out.truncate(start);
+                    out.extend_from_slice(&quoted);
+                }
+            }
+            Seg::Index(_) => out.extend_from_slice(b"[*]"),
+            Seg::Layer(l) => {
+                out.push(b':');
+                out.extend_from_slice(l.as_bytes());
+            }
+        }
+    }
+
+    /// A point's shaped path, as a new string (for attack events).
     fn point_shape(&mut self, tree: &Tree, id: NodeId, client: u64) -> String {
-        let mut chain = Vec::with_capacity(8);
+        let mut chain = std::mem::take(&mut self.chain);
+        chain.clear();
         let mut cur = Some(id);
         while let Some(c) = cur {
             chain.push(c);
             cur = tree.node(c).parent();
         }
-        let mut out = String::new();
-        let source_header = tree.source_of(id) == Some(Source::Header);
+        let header = tree.source_of(id) == Some(Source::Header);
+        let mut out = Vec::new();
         for &c in chain.iter().rev() {
-            let seg = tree.node(c).seg;
-            match seg {
-                Seg::Root => {}
-                Seg::Source(s) => out.push_str(s.as_str()),
-                Seg::Key { .. } => {
-                    let key = tree.key(seg).unwrap_or_default();
-                    let w = if source_header && standard_header(key) {
-                        String::from_utf8_lossy(key).into_owned()
-                    } else {
-                        self.word(key, client)
-                    };
-                    let ident = w.starts_with('{')
-                        || w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                            && w.as_bytes().first().is_some_and(|b| !b.is_ascii_digit());
-                    if ident {
-                        out.push('.');
-                        out.push_str(&w);
-                    } else {
-                        out.push_str("[\"");
-                        out.push_str(&w.replace('\\', "\\\\").replace('"', "\\\""));
-                        out.push_str("\"]");
-                    }
-                }
-                Seg::Index(_) => out.push_str("[*]"),
-                Seg::Layer(l) => {
-                    out.push(':');
-                    out.push_str(l);
-                }
-            }
+            self.segment_into(tree, tree.node(c).seg, header, client, &mut out);
         }
-        out
+        self.chain = chain;
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// Folds one request into the window.
@@ -336,8 +387,11 @@ impl Aggregator {
             Action::Allow => {}
         }
         let tree = o.tree;
-        let ip_text = o.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
-        let client = keyed_hash(&self.cfg.salt, b"client-ip", ip_text.as_bytes());
+        let client = match o.client_ip {
+            Some(IpAddr::V4(a)) => self.keyer.hash(b"client-ip", &a.octets()),
+            Some(IpAddr::V6(a)) => self.keyer.hash(b"client-ip", &a.octets()),
+            None => self.keyer.hash(b"client-ip", b""),
+        };
         let method = tree
             .source(Source::Method)
             .map(|m| String::from_utf8_lossy(tree.value(m)).to_ascii_uppercase())
@@ -350,38 +404,63 @@ impl Aggregator {
         let mut objects = Vec::new();
         let path = self.path_shape(tree, client, &mut objects);
         let key = format!("{method} {path}");
-        self.endpoint(o, &key, &method, &path, client);
-        self.client(o, &key, client, "ip", &objects);
+        let endpoint = self.endpoint(o, &key, &method, &path, client);
+        self.client(o, endpoint, client, "ip", &objects);
         if let Some(s) = o.session {
-            let h = keyed_hash(&self.cfg.salt, b"client-session", s);
-            self.client(o, &key, h, "session", &objects);
+            let h = self.keyer.hash(b"client-session", s);
+            self.client(o, endpoint, h, "session", &objects);
         }
         if o.verdict.action != Action::Allow {
             self.attack(o, &method, &path, client);
         }
     }
 
-    fn endpoint(&mut self, o: &Observation<'_>, key: &str, method: &str, path: &str, client: u64) {
+    fn endpoint(
+        &mut self,
+        o: &Observation<'_>,
+        key: &str,
+        method: &str,
+        path: &str,
+        client: u64,
+    ) -> Option<u32> {
         if !self.endpoints.contains_key(key) && self.endpoints.len() >= self.cfg.max_endpoints {
             self.endpoints_dropped += 1;
-            return;
+            return None;
         }
         let tree = o.tree;
-        let mut points: Vec<(String, NodeId)> = Vec::new();
-        for id in tree.leaves() {
-            let source = tree.source_of(id);
-            if !matches!(
-                source,
-                Some(Source::Query | Source::Body | Source::Cookie | Source::Header)
-            ) {
-                continue;
+        let mut shapes = std::mem::take(&mut self.shapes);
+        let mut spans = std::mem::take(&mut self.spans);
+        let mut ranges = std::mem::take(&mut self.ranges);
+        shapes.clear();
+        spans.clear();
+        ranges.clear();
+        ranges.resize(tree.len(), (0, 0));
+        // Parents come before their children: each node's shaped path is
+        // its parent's and one segment, each name shaped once.
+        for id in tree.ids().skip(1) {
+            let node = tree.node(id);
+            let start = shapes.len();
+            match node.seg {
+                Seg::Source(Source::Query | Source::Body | Source::Cookie | Source::Header) => {
+                    self.segment_into(tree, node.seg, false, client, &mut shapes);
+                }
+                seg => {
+                    let Some(parent) = node.parent() else {
+                        continue;
+                    };
+                    let (ps, pe) = ranges[parent.index()];
+                    if ps == pe {
+                        continue;
+                    }
+                    shapes.extend_from_within(ps..pe);
+                    let header = tree.source_of(id) == Some(Source::Header);
+                    self.segment_into(tree, seg, header, client, &mut shapes);
+                }
             }
-            // A leaf with decoded layers below it is described by them.
-            if tree.node(id).kind != NodeKind::Leaf {
-                continue;
+            ranges[id.index()] = (start, shapes.len());
+            if node.kind == rampart_types::NodeKind::Leaf {
+                spans.push((start, shapes.len(), id));
             }
-            let shaped = self.point_shape(tree, id, client);
-            points.push((shaped, id));
         }
         let content_type = tree
             .source(Source::Header)
@@ -397,9 +476,20 @@ impl Aggregator {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"/+.-".contains(&b))
             });
-        let salt = self.cfg.salt.clone();
+        let keyer = self.keyer.clone();
         let max_points = self.cfg.max_points;
-        let ep = self.endpoints.entry(key.to_string()).or_default();
+        let next = self.endpoint_keys.len() as u32;
+        let ep = self
+            .endpoints
+            .entry(key.to_string())
+            .or_insert_with(|| Endpoint {
+                index: next,
+                ..Endpoint::default()
+            });
+        if ep.index == next {
+            self.endpoint_keys.push(key.to_string());
+        }
+        let index = ep.index;
         let s = &mut ep.stats;
         if s.requests == 0 {
             s.method = method.to_string();
@@ -414,8 +504,9 @@ impl Aggregator {
         if let Some(ct) = content_type {
             *s.content_types.entry(ct).or_default() += 1;
         }
-        for (shaped, id) in points {
-            let idx = match ep.points.get(&shaped) {
+        for &(start, end, id) in &spans {
+            let shaped = &shapes[start..end];
+            let idx = match ep.points.get(shaped) {
                 Some(&i) => i,
                 None if ep.points.len() >= max_points => {
                     ep.stats.points_dropped += 1;
@@ -423,12 +514,12 @@ impl Aggregator {
                 }
                 None => {
                     ep.stats.points.push(PointStats {
-                        point: shaped.clone(),
+                        point: String::from_utf8_lossy(shaped).into_owned(),
                         chars: vec![0; CHAR_CLASSES.len()],
                         ..PointStats::default()
                     });
                     let i = ep.stats.points.len() - 1;
-                    ep.points.insert(shaped.clone(), i);
+                    ep.points.insert(shaped.into(), i);
                     i
                 }
             };
@@ -440,21 +531,30 @@ impl Aggregator {
                 p.chars[char_class(b)] += 1;
             }
             *p.formats.entry(format_of(v)).or_default() += 1;
-            p.distinct.add_hash(keyed_hash(&salt, shaped.as_bytes(), v));
+            p.distinct.add_hash(keyer.hash(shaped, v));
         }
+        self.shapes = shapes;
+        self.spans = spans;
+        self.ranges = ranges;
+        Some(index)
     }
 
-    fn client(&mut self, o: &Observation<'_>, key: &str, id: u64, kind: &str, objects: &[u64]) {
-        let name = hex16(id);
-        if !self.clients.contains_key(&name) && self.clients.len() >= self.cfg.max_clients {
+    fn client(
+        &mut self,
+        o: &Observation<'_>,
+        endpoint: Option<u32>,
+        id: u64,
+        kind: &'static str,
+        objects: &[u64],
+    ) {
+        if !self.clients.contains_key(&(id, kind)) && self.clients.len() >= self.cfg.max_clients {
             self.clients_dropped += 1;
             return;
         }
-        let c = self.clients.entry(name.clone()).or_default();
+        let c = self.clients.entry((id, kind)).or_default();
         let s = &mut c.stats;
         if s.requests == 0 {
-            s.client = name;
-            s.kind = kind.to_string();
+            c.kind = kind;
             s.first = o.now;
         }
         s.last = o.now;
@@ -468,19 +568,17 @@ impl Aggregator {
         if o.verdict.action == Action::Block {
             s.blocked += 1;
         }
-        if s.endpoints.len() < 32 || s.endpoints.contains_key(key) {
-            *s.endpoints.entry(key.to_string()).or_default() += 1;
-        }
-        if let Some(prev) = &c.last_endpoint {
-            let t = format!("{prev} -> {key}");
-            if s.transitions.len() < 32 || s.transitions.contains_key(&t) {
-                *s.transitions.entry(t).or_default() += 1;
-            }
-        }
-        c.last_endpoint = Some(key.to_string());
         for &h in objects {
             s.objects.add_hash(h);
         }
+        let Some(e) = endpoint else {
+            return;
+        };
+        bump(&mut c.endpoints, e, 32);
+        if let Some(prev) = c.last_endpoint {
+            bump(&mut c.transitions, (prev, e), 32);
+        }
+        c.last_endpoint = Some(e);
     }
 
     fn attack(&mut self, o: &Observation<'_>, method: &str, path: &str, client: u64) {
@@ -546,7 +644,24 @@ impl Aggregator {
         let mut endpoints: Vec<EndpointStats> =
             self.endpoints.drain().map(|(_, e)| e.stats).collect();
         endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
-        let mut clients: Vec<ClientStats> = self.clients.drain().map(|(_, c)| c.stats).collect();
+        let keys = std::mem::take(&mut self.endpoint_keys);
+        let name = |i: u32| keys.get(i as usize).cloned().unwrap_or_default();
+        let mut clients: Vec<ClientStats> = self
+            .clients
+            .drain()
+            .map(|((id, _), c)| {
+                let mut s = c.stats;
+                s.client = hex16(id);
+                s.kind = c.kind.to_string();
+                s.endpoints = c.endpoints.iter().map(|&(e, n)| (name(e), n)).collect();
+                s.transitions = c
+                    .transitions
+                    .iter()
+                    .map(|&((a, b), n)| (format!("{} -> {}", name(a), name(b)), n))
+                    .collect();
+                s
+            })
+            .collect();
         clients.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.client.cmp(&b.client)));
         let b = Batch {
             version: BATCH_VERSION,

@@ -112,9 +112,10 @@ fn is_date(v: &[u8]) -> bool {
         && all(&v[8..10], |b| b.is_ascii_digit())
 }
 
-fn luhn(digits: &[u8]) -> bool {
+/// The Luhn check over the digits of `v`, skipping anything else.
+fn luhn_skipping(v: &[u8]) -> bool {
     let mut sum = 0u32;
-    for (i, &d) in digits.iter().rev().enumerate() {
+    for (i, d) in v.iter().rev().filter(|b| b.is_ascii_digit()).enumerate() {
         let mut x = u32::from(d - b'0');
         if i % 2 == 1 {
             x *= 2;
@@ -128,11 +129,14 @@ fn luhn(digits: &[u8]) -> bool {
 }
 
 fn is_ipv4(v: &[u8]) -> bool {
-    let parts: Vec<&[u8]> = v.split(|&b| b == b'.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && all(p, |b| b.is_ascii_digit()))
+    let mut n = 0;
+    for p in v.split(|&b| b == b'.') {
+        n += 1;
+        if n > 4 || p.is_empty() || p.len() > 3 || !all(p, |b| b.is_ascii_digit()) {
+            return false;
+        }
+    }
+    n == 4
 }
 
 fn is_email(v: &[u8]) -> bool {
@@ -169,7 +173,7 @@ pub fn format_of(v: &[u8]) -> Format {
     if all(t, |b| b.is_ascii_digit())
         || (t[0] == b'-' && t.len() > 1 && all(&t[1..], |b| b.is_ascii_digit()))
     {
-        if (13..=19).contains(&t.len()) && luhn(t) {
+        if (13..=19).contains(&t.len()) && luhn_skipping(t) {
             return Format::Card;
         }
         return Format::Int;
@@ -198,24 +202,18 @@ pub fn format_of(v: &[u8]) -> Format {
         };
     }
     // Card numbers and phones written with spaces or dashes.
-    let compact: Vec<u8> = t
-        .iter()
-        .copied()
-        .filter(|b| !b" -.()".contains(b))
-        .collect();
-    if all(&compact, |b| b.is_ascii_digit())
-        && compact.len() >= 13
-        && compact.len() <= 19
-        && luhn(&compact)
-    {
-        return Format::Card;
-    }
-    if (t[0] == b'+' && all(&compact[1..], |b| b.is_ascii_digit()) && compact.len() >= 8)
-        || (all(&compact, |b| b.is_ascii_digit())
-            && (7..=15).contains(&compact.len())
-            && t.iter().any(|b| b" -()".contains(b)))
-    {
-        return Format::Phone;
+    let sep = |b: u8| b" -.()".contains(&b);
+    let body = t.strip_prefix(b"+").unwrap_or(t);
+    if all(body, |b| b.is_ascii_digit() || sep(b)) {
+        let n = body.iter().filter(|b| b.is_ascii_digit()).count();
+        if t[0] != b'+' && (13..=19).contains(&n) && luhn_skipping(body) {
+            return Format::Card;
+        }
+        if (t[0] == b'+' && n >= 8)
+            || ((7..=15).contains(&n) && body.iter().any(|b| b" -()".contains(b)))
+        {
+            return Format::Phone;
+        }
     }
     if is_email(t) {
         return Format::Email;
@@ -226,18 +224,15 @@ pub fn format_of(v: &[u8]) -> Format {
     if t.starts_with(b"eyJ") && t.iter().filter(|&&b| b == b'.').count() == 2 {
         return Format::Jwt;
     }
-    let lower = t.to_ascii_lowercase();
-    if lower.starts_with(b"http://")
-        || lower.starts_with(b"https://")
-        || lower.starts_with(b"ftp://")
-    {
+    let starts = |p: &[u8]| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p);
+    if starts(b"http://") || starts(b"https://") || starts(b"ftp://") {
         return Format::Url;
     }
     if (t[0] == b'{' && t[t.len() - 1] == b'}') || (t[0] == b'[' && t[t.len() - 1] == b']') {
         return Format::Json;
     }
     if t[0] == b'<' && t[t.len() - 1] == b'>' {
-        return if lower.starts_with(b"<?xml") {
+        return if starts(b"<?xml") {
             Format::Xml
         } else {
             Format::Html
