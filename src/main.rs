@@ -12,6 +12,8 @@ use rampart_core::{Engine, EngineConfig};
 use rampart_proxy::{Node, NodeConfig};
 use rampart_types::Mode;
 
+#[cfg(feature = "cloud")]
+mod cloud;
 mod rules;
 
 #[derive(Parser, Debug)]
@@ -34,7 +36,14 @@ enum Command {
     Inspect(InspectArgs),
     /// Start the demo shop with a node in front of it, and print the URLs.
     Demo(DemoArgs),
-    /// Rule tools: check, test, fmt, pack, verify, keygen.
+    /// The cloud: serve it, or run an operator command (app, token, rule, packs).
+    #[cfg(feature = "cloud")]
+    Cloud(cloud::CloudArgs),
+    /// A node in front of an application with an embedded cloud, in one
+    /// process, on SQLite.
+    #[cfg(feature = "cloud")]
+    Up(cloud::UpArgs),
+    /// Rule tools: check, test, fmt, bench, pack, verify, keygen.
     Rules {
         #[command(subcommand)]
         command: rules::RulesCommand,
@@ -65,6 +74,20 @@ struct NodeArgs {
     plugins: PluginArgs,
     #[command(flatten)]
     rules: RuleArgs,
+    /// The cloud to report to and take rule packs from, e.g. http://127.0.0.1:7000.
+    #[arg(long, value_name = "URL")]
+    cloud: Option<String>,
+    /// A one-time enrollment token, needed until the node has enrolled.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "RAMPART_CLOUD_TOKEN",
+        hide_env_values = true
+    )]
+    cloud_token: Option<String>,
+    /// The node's folder: identity, spool, last rule pack.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -132,7 +155,7 @@ struct DemoArgs {
     mode: String,
 }
 
-fn init_logging(format: &str) {
+pub(crate) fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let b = tracing_subscriber::fmt()
@@ -145,7 +168,7 @@ fn init_logging(format: &str) {
     }
 }
 
-fn builtin_engine(cfg: EngineConfig) -> Result<Engine> {
+pub(crate) fn builtin_engine(cfg: EngineConfig) -> Result<Engine> {
     engine(cfg, true, &[])
 }
 
@@ -165,7 +188,7 @@ fn engine(cfg: EngineConfig, builtin: bool, libraries: &[PathBuf]) -> Result<Eng
     Ok(Engine::new(&reg, cfg)?)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -215,6 +238,15 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     c.rules.pack_keys.extend(a.rules.pack_key.iter().cloned());
     if let Some(b) = &a.rules.rules_backend {
         c.rules.backend = b.clone();
+    }
+    if let Some(u) = &a.cloud {
+        c.cloud.url = u.clone();
+    }
+    if let Some(t) = &a.cloud_token {
+        c.cloud.token = t.clone();
+    }
+    if let Some(d) = &a.data {
+        c.cloud.data_dir = d.clone();
     }
     if a.plugins.no_builtin_plugins {
         c.builtin_plugins = false;
@@ -287,6 +319,60 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
     Ok(())
 }
 
+/// The demo's node: with an embedded cloud (`rampart up`) when the binary
+/// has the cloud, else a node alone.
+#[cfg(feature = "cloud")]
+async fn demo_node(a: &DemoArgs, shop: SocketAddr) -> Result<()> {
+    let args = cloud::UpArgs {
+        listen: a.listen,
+        upstream: format!("http://{shop}"),
+        data: a.data.clone(),
+        mode: a.mode.clone(),
+        admin: Some(a.admin),
+        cloud_listen: "127.0.0.1:0".parse()?,
+        app: "demo".into(),
+    };
+    let up = cloud::Up::start(&args).await?;
+    demo_urls(a, up.node_addr()?, shop, up.admin_addr());
+    println!(
+        "  cloud (embedded, SQLite):             http://{}/",
+        up.cloud_addr()
+    );
+    println!("Ctrl-C stops.");
+    up.serve(shutdown_signal()).await
+}
+
+fn demo_urls(a: &DemoArgs, node: SocketAddr, shop: SocketAddr, admin: Option<SocketAddr>) {
+    println!("Rampart demo is running.");
+    println!(
+        "  shop, protected by Rampart ({} mode): http://{node}/",
+        a.mode
+    );
+    println!("  shop, direct (unprotected):          http://{shop}/");
+    if let Some(ad) = admin {
+        println!("  node health:                          http://{ad}/healthz");
+        println!("  node metrics:                         http://{ad}/metrics");
+        println!("  what the node reports:                http://{ad}/telemetry");
+    }
+    println!("  see what the node sees: printf 'GET /search?q=shoes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | rampart inspect");
+}
+
+#[cfg(not(feature = "cloud"))]
+async fn demo_node(a: &DemoArgs, shop: SocketAddr) -> Result<()> {
+    let cfg = NodeConfig {
+        listen: a.listen,
+        upstream: format!("http://{shop}"),
+        admin_listen: Some(a.admin),
+        mode: a.mode.clone(),
+        ..NodeConfig::default()
+    };
+    let engine = builtin_engine(cfg.engine()?)?;
+    let node = Node::bind(cfg, engine).await?;
+    demo_urls(a, node.local_addr()?, shop, node.admin_addr());
+    println!("Ctrl-C stops.");
+    node.serve(shutdown_signal()).await
+}
+
 async fn run_demo(a: DemoArgs) -> Result<()> {
     init_logging("text");
     std::fs::create_dir_all(&a.data)
@@ -308,30 +394,7 @@ async fn run_demo(a: DemoArgs) -> Result<()> {
             let _ = rx.changed().await;
         },
     ));
-    let cfg = NodeConfig {
-        listen: a.listen,
-        upstream: format!("http://{shop_addr}"),
-        admin_listen: Some(a.admin),
-        mode: a.mode.clone(),
-        ..NodeConfig::default()
-    };
-    let engine = builtin_engine(cfg.engine()?)?;
-    let node = Node::bind(cfg, engine).await?;
-    let node_addr = node.local_addr()?;
-    let admin = node.admin_addr();
-    println!("Rampart demo is running.");
-    println!(
-        "  shop, protected by Rampart ({} mode): http://{node_addr}/",
-        a.mode
-    );
-    println!("  shop, direct (unprotected):          http://{shop_addr}/");
-    if let Some(ad) = admin {
-        println!("  node health:                          http://{ad}/healthz");
-        println!("  node metrics:                         http://{ad}/metrics");
-    }
-    println!("  see what the node sees: printf 'GET /search?q=shoes HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | rampart inspect");
-    println!("Ctrl-C stops.");
-    let res = node.serve(shutdown_signal()).await;
+    let res = demo_node(&a, shop_addr).await;
     let _ = stop_tx.send(true);
     let _ = shop.await;
     res
@@ -343,6 +406,13 @@ fn main() -> Result<()> {
         Command::Inspect(a) => run_inspect(a),
         Command::Node(a) => tokio::runtime::Runtime::new()?.block_on(run_node(a)),
         Command::Demo(a) => tokio::runtime::Runtime::new()?.block_on(run_demo(a)),
+        #[cfg(feature = "cloud")]
+        Command::Cloud(a) => match tokio::runtime::Runtime::new()?.block_on(cloud::run(a))? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
+        #[cfg(feature = "cloud")]
+        Command::Up(a) => tokio::runtime::Runtime::new()?.block_on(cloud::run_up(a)),
         Command::Rules { command } => match rules::run(command)? {
             0 => Ok(()),
             code => std::process::exit(code),

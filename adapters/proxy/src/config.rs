@@ -143,6 +143,9 @@ pub struct NodeConfig {
     pub rules: RulesConfig,
     /// Traffic aggregates (`spec/metrics-privacy.md`).
     pub telemetry: crate::telemetry::TelemetryConfig,
+    /// The cloud this node reports to and takes rule packs from
+    /// (`spec/node-protocol.md`).
+    pub cloud: rampart_sync::SyncConfig,
 }
 
 /// `[rules]`: the node's own rule files and the rule pack it enforces.
@@ -211,6 +214,7 @@ impl Default for NodeConfig {
             log_format: "text".to_string(),
             rules: RulesConfig::default(),
             telemetry: crate::telemetry::TelemetryConfig::default(),
+            cloud: rampart_sync::SyncConfig::default(),
         }
     }
 }
@@ -273,6 +277,15 @@ impl NodeConfig {
         if let Err(e) = self.rules.backend() {
             problems.push(e.to_string());
         }
+        if self.cloud.enabled() && self.rules.pack.is_some() {
+            problems.push(
+                "rules.pack and cloud.url: the pack comes from the cloud or from a file, not both"
+                    .into(),
+            );
+        }
+        if self.cloud.enabled() && !self.telemetry.enabled {
+            problems.push("cloud.url needs telemetry.enabled = true".into());
+        }
         if self.rules.pack.is_some() && self.rules.pack_keys.is_empty() {
             problems.push(
                 "rules.pack needs rules.pack_keys: the public keys packs are signed with".into(),
@@ -321,6 +334,7 @@ mod tests {
         assert_eq!(c.policy, d.policy);
         assert_eq!(c.rules, d.rules);
         assert_eq!(c.telemetry, d.telemetry);
+        assert_eq!(c.cloud, d.cloud);
     }
 
     #[test]

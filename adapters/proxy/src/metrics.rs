@@ -145,6 +145,10 @@ impl Metrics {
         self.packs_refused.fetch_add(1, Relaxed);
     }
 
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Relaxed)
+    }
+
     pub fn blocked(&self) -> u64 {
         self.blocked.load(Relaxed)
     }

@@ -45,6 +45,8 @@ pub struct Telemetry {
     agg: Mutex<Aggregator>,
     last: Mutex<Option<Arc<Batch>>>,
     flush: Duration,
+    /// Where batches go: the cloud client's spool.
+    sink: Option<Arc<rampart_sync::Client>>,
 }
 
 pub fn unix_now() -> u64 {
@@ -76,7 +78,19 @@ impl Telemetry {
             })),
             last: Mutex::new(None),
             flush: Duration::from_secs(cfg.flush_seconds.max(1)),
+            sink: None,
         }
+    }
+
+    /// Sends batches to the cloud client's spool, numbered after what the
+    /// spool already holds.
+    pub fn with_sink(mut self, sink: Arc<rampart_sync::Client>) -> Telemetry {
+        self.agg
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .resume_after(sink.spooled_max_seq());
+        self.sink = Some(sink);
+        self
     }
 
     /// Folds one request into the window.
@@ -116,6 +130,9 @@ impl Telemetry {
         }
         let b = Arc::new(agg.take(unix_now()));
         drop(agg);
+        if let Some(sink) = &self.sink {
+            sink.spool(&b);
+        }
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(b.clone());
         Some(b)
     }

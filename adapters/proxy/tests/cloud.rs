@@ -1,0 +1,371 @@
+//! A node and a real cloud (`rampart-cloud` on SQLite) over loopback:
+//! enrollment, uploads, rule packs by long-poll, privacy of every byte the
+//! node sends, and faults (the cloud down, the node restarted).
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
+
+mod support;
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rampart_cloud::{Cloud, CloudConfig, CloudHandle, RuleOrigin};
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rampart-cloud-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A cloud on `listen`, serving until `stop` is sent.
+struct TestCloud {
+    addr: SocketAddr,
+    handle: CloudHandle,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+async fn start_cloud(dir: &Path, listen: SocketAddr) -> TestCloud {
+    let cfg = CloudConfig {
+        listen,
+        data_dir: dir.to_path_buf(),
+        long_poll_max_secs: 5,
+        // Packs are built when the test says so.
+        scheduler: false,
+        ..CloudConfig::default()
+    };
+    let cloud = Cloud::bind(cfg).await.unwrap();
+    let addr = cloud.local_addr().unwrap();
+    let handle = cloud.handle();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(async move {
+        let _ = cloud
+            .serve(async move {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    TestCloud {
+        addr,
+        handle,
+        stop: tx,
+        done,
+    }
+}
+
+/// A TCP relay that records every byte a client sends through it, as it
+/// passes (one buffer per connection).
+async fn recording_relay(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = l.accept().await {
+            let conn = Arc::new(Mutex::new(Vec::new()));
+            s2.lock().unwrap().push(conn.clone());
+            tokio::spawn(async move {
+                let Ok(mut server) = TcpStream::connect(to).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                let up = async {
+                    let mut buf = vec![0u8; 65536];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        conn.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                };
+                let down = async {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                    let _ = cw.shutdown().await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// The requests in a recorded byte stream, with gzip bodies inflated:
+/// everything the node said, readable.
+fn readable(stream: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = stream;
+    while let Some(i) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = &rest[..i + 4];
+        out.extend_from_slice(head);
+        let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+        let len: usize = text
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let body = &rest[i + 4..(i + 4 + len).min(rest.len())];
+        if text.contains("content-encoding: gzip") {
+            let mut d = flate2::read::GzDecoder::new(body);
+            let mut plain = Vec::new();
+            // A body cut short by the end of the recording inflates partly.
+            let _ = d.read_to_end(&mut plain);
+            out.extend_from_slice(&plain);
+        } else {
+            out.extend_from_slice(body);
+        }
+        rest = &rest[(i + 4 + len).min(rest.len())..];
+    }
+    out
+}
+
+fn node_config(
+    upstream: SocketAddr,
+    cloud: SocketAddr,
+    token: &str,
+    data: &Path,
+) -> rampart_proxy::NodeConfig {
+    let mut cfg = config(upstream, "block");
+    cfg.cloud.url = format!("http://{cloud}");
+    cfg.cloud.token = token.to_string();
+    cfg.cloud.name = "edge-1".into();
+    cfg.cloud.data_dir = data.to_path_buf();
+    cfg.cloud.heartbeat_seconds = 1;
+    cfg.cloud.long_poll_seconds = 2;
+    cfg.telemetry.flush_seconds = 1;
+    cfg
+}
+
+/// Polls until `check` holds; a hang guard, not a timing assertion.
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..1200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+const CANARIES: &[&str] = &[
+    "zebulon",
+    "quackenbush",
+    "canary.person",
+    "4111111111111111",
+    "4111 1111",
+    "hunter2",
+    "sk_live_canary",
+    "555 010 9999",
+];
+
+fn canary_requests() -> Vec<Vec<u8>> {
+    let json = r#"{"user":{"name":"Zebulon Quackenbush","email":"canary.person@example.org","password":"Hunter2-Canary!","phone":"+1 555 010 9999"},"card":{"number":"4111 1111 1111 1111"}}"#;
+    vec![
+        format!(
+            "POST /api/signup HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            json.len()
+        )
+        .into_bytes(),
+        b"GET /users/zebulon-quackenbush/orders/4111111111111111?email=canary.person%40example.org HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer sk_live_CANARY1234567890\r\nCookie: session=Hunter2-session\r\nConnection: close\r\n\r\n".to_vec(),
+        b"POST /login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 56\r\nConnection: close\r\n\r\nemail=canary.person%40example.org&password=Hunter2%21xyz".to_vec(),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_reports_to_the_cloud_takes_its_packs_and_keeps_data_on_the_premises() {
+    let dir = scratch("e2e");
+    let cloud = start_cloud(&dir.join("cloud"), "127.0.0.1:0".parse().unwrap()).await;
+    cloud.handle.create_application("shop").await.unwrap();
+    let token = cloud
+        .handle
+        .create_enrollment_token("shop", Duration::from_secs(600))
+        .await
+        .unwrap();
+    let (relay, recorded) = recording_relay(cloud.addr).await;
+    let up = Upstream::start(None).await;
+    let node = start_node(node_config(up.addr, relay, &token, &dir.join("node"))).await;
+
+    for req in canary_requests() {
+        assert_eq!(send_raw(node.addr, &req).await.status, 200);
+    }
+    let attack = b"GET /search?q=1%27%20UNION%20SELECT%20password%20FROM%20users-- HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n";
+    assert_eq!(send_raw(node.addr, attack).await.status, 403);
+
+    // The batches arrive: endpoints and the attack event are in the store.
+    let store = cloud.handle.store().clone();
+    let app = cloud.handle.application("shop").await.unwrap();
+    until("the attack event stored", async || {
+        !store
+            .list_attack_events(app.id, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    until("the endpoints stored", async || {
+        store.list_endpoints(app.id).await.unwrap().len() >= 3
+    })
+    .await;
+
+    // A rule put in the cloud reaches the node as a pack, by long-poll.
+    assert_eq!(send_raw(node.addr, &get_req("/admin")).await.status, 200);
+    cloud
+        .handle
+        .put_rule(
+            "shop",
+            "no-admin",
+            r#"rule no-admin "No admin console" { when path ~ "/admin*" then block(451) }"#,
+            RuleOrigin::Custom,
+        )
+        .await
+        .unwrap();
+    cloud.handle.build_packs_now().await.unwrap();
+    until("the pack enforced", async || {
+        send_raw(node.addr, &get_req("/admin")).await.status == 451
+    })
+    .await;
+    assert!(dir.join("node/pack").exists());
+
+    let _ = node.stop.send(());
+    let _ = node.done.await;
+    let _ = cloud.stop.send(());
+    let _ = cloud.done.await;
+
+    // Nothing the node sent holds a canary, in any encoding.
+    let sent: Vec<u8> = recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|s| readable(&s.lock().unwrap()))
+        .collect();
+    assert!(!sent.is_empty());
+    let sent = String::from_utf8_lossy(&sent).to_ascii_lowercase();
+    assert!(
+        sent.contains("union select password"),
+        "the attack payload is reported"
+    );
+    for c in CANARIES {
+        for form in [c.to_string(), c.replace(' ', "+"), c.replace(' ', "%20")] {
+            assert!(!sent.contains(&form), "{form:?} left the node");
+        }
+    }
+    // Nor does the cloud's database.
+    for entry in std::fs::read_dir(dir.join("cloud")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "key") {
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap().to_ascii_lowercase();
+        let text = String::from_utf8_lossy(&bytes);
+        for c in CANARIES {
+            assert!(!text.contains(c), "{c:?} in {}", p.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn get_req(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_cloud_down_the_node_enforces_its_pack_spools_and_delivers_later() {
+    let dir = scratch("fault");
+    // A fixed port, so that the cloud comes back where the node expects it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cloud = start_cloud(&dir.join("cloud"), port).await;
+    cloud.handle.create_application("shop").await.unwrap();
+    let token = cloud
+        .handle
+        .create_enrollment_token("shop", Duration::from_secs(600))
+        .await
+        .unwrap();
+    cloud
+        .handle
+        .put_rule(
+            "shop",
+            "no-admin",
+            r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
+            RuleOrigin::Custom,
+        )
+        .await
+        .unwrap();
+    cloud.handle.build_packs_now().await.unwrap();
+    let up = Upstream::start(None).await;
+    let data = dir.join("node");
+    let node = start_node(node_config(up.addr, cloud.addr, &token, &data)).await;
+    until("the pack enforced", async || {
+        send_raw(node.addr, &get_req("/admin")).await.status == 451
+    })
+    .await;
+
+    // The cloud goes away.
+    let _ = cloud.stop.send(());
+    let _ = cloud.done.await;
+    for i in 0..20 {
+        assert_eq!(
+            send_raw(node.addr, &get_req(&format!("/p/{i}")))
+                .await
+                .status,
+            200
+        );
+    }
+    assert_eq!(send_raw(node.addr, &get_req("/admin")).await.status, 451);
+    until("batches spooled", async || {
+        std::fs::read_dir(data.join("spool"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .any(|e| e.path().to_string_lossy().ends_with(".batch.gz"))
+            })
+            .unwrap_or(false)
+    })
+    .await;
+
+    // The node restarts with the cloud still down: the pack comes from disk.
+    let _ = node.stop.send(());
+    let _ = node.done.await;
+    let node = start_node(node_config(up.addr, cloud.addr, "", &data)).await;
+    assert_eq!(send_raw(node.addr, &get_req("/admin")).await.status, 451);
+
+    // The cloud returns: the spool is delivered, nothing lost.
+    let cloud = start_cloud(&dir.join("cloud"), port).await;
+    let app = cloud.handle.application("shop").await.unwrap();
+    let store = cloud.handle.store().clone();
+    until("the spool delivered", async || {
+        std::fs::read_dir(data.join("spool"))
+            .map(|d| {
+                !d.filter_map(|e| e.ok())
+                    .any(|e| e.path().to_string_lossy().ends_with(".batch.gz"))
+            })
+            .unwrap_or(false)
+    })
+    .await;
+    let eps = store.list_endpoints(app.id).await.unwrap();
+    let stats: u64 = eps
+        .iter()
+        // `/p/N` from one client: `p` is not reported as a word (k = 3).
+        .filter(|e| e.template == "/{word}/{int}")
+        .filter_map(|e| e.stats.as_deref())
+        .filter_map(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .filter_map(|s| s["requests"].as_u64())
+        .sum();
+    assert_eq!(stats, 20, "{eps:#?}");
+    let _ = node.stop.send(());
+    let _ = cloud.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}

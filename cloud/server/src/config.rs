@@ -1,0 +1,215 @@
+//! `cloud.toml`: how a cloud replica runs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The largest request body the cloud takes by default (the spec's 16 MiB),
+/// compressed or not.
+pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
+
+/// A cloud replica's configuration. Every field has a default, so an empty
+/// file is a valid configuration (SQLite under `data_dir`, a key generated
+/// on first start).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudConfig {
+    /// Where the node API listens.
+    pub listen: SocketAddr,
+    /// The database: `sqlite://PATH?mode=rwc` or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`. Default:
+    /// `sqlite://DATA/cloud.sqlite?mode=rwc` with DATA the `data_dir`.
+    pub database: Option<String>,
+    /// The replica's own files: the SQLite database by default and the
+    /// pack signing key (`cloud.key`, `cloud.pub`).
+    pub data_dir: PathBuf,
+    /// How often a new application's rule pack is rebuilt, in seconds
+    /// (900 by default, at least 1). Each application keeps its own
+    /// schedule in the database.
+    pub pack_schedule_secs: u64,
+    /// The longest a pack long-poll is held (`Prefer: wait=N` is capped
+    /// to it), in seconds.
+    pub long_poll_max_secs: u64,
+    /// The largest request body, in bytes, before and after gzip
+    /// decompression (16 MiB).
+    pub body_limit_bytes: usize,
+    /// This replica's name in job leases; unique per replica. Default: one
+    /// made of the process id and random digits at start.
+    pub replica_id: Option<String>,
+    /// The ed25519 seed packs are signed with (hex or base64). Default: the
+    /// one in `DATA/cloud.key`, generated on first start. Replicas that
+    /// serve the same nodes MUST sign with the same key.
+    pub signing_key: Option<String>,
+    /// More public keys (hex or base64) announced to nodes at enrollment,
+    /// besides the signing key's: for key rotation.
+    pub pack_keys: Vec<String>,
+    /// Whether this replica runs the rule-pack scheduler (it still builds
+    /// only while it holds the `packs` lease).
+    pub scheduler: bool,
+    /// Time to live of the scheduler's lease, in seconds; it is renewed at a
+    /// third of it, and another replica takes it over once it expired.
+    pub lease_ttl_secs: u64,
+    /// How long in-flight requests get to finish at shutdown, milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for CloudConfig {
+    fn default() -> Self {
+        CloudConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8700)),
+            database: None,
+            data_dir: PathBuf::from("data/cloud"),
+            pack_schedule_secs: 900,
+            long_poll_max_secs: 60,
+            body_limit_bytes: DEFAULT_BODY_LIMIT,
+            replica_id: None,
+            signing_key: None,
+            pack_keys: Vec::new(),
+            scheduler: true,
+            lease_ttl_secs: 30,
+            shutdown_grace_ms: 5_000,
+        }
+    }
+}
+
+// The signing key must never reach a log line.
+impl fmt::Debug for CloudConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudConfig")
+            .field("listen", &self.listen)
+            .field(
+                "database",
+                &self.database.as_deref().map(redact_database_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("pack_schedule_secs", &self.pack_schedule_secs)
+            .field("long_poll_max_secs", &self.long_poll_max_secs)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("replica_id", &self.replica_id)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
+            .field("pack_keys", &self.pack_keys)
+            .field("scheduler", &self.scheduler)
+            .field("lease_ttl_secs", &self.lease_ttl_secs)
+            .field("shutdown_grace_ms", &self.shutdown_grace_ms)
+            .finish()
+    }
+}
+
+impl CloudConfig {
+    /// Reads a configuration from TOML text (unknown keys are errors).
+    pub fn from_toml(text: &str) -> Result<CloudConfig> {
+        let cfg: CloudConfig =
+            toml::from_str(text).map_err(|e| Error::Config(format!("cloud.toml: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads a configuration file.
+    pub fn from_file(path: &Path) -> Result<CloudConfig> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            what: format!("cannot read {}", path.display()),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Checks the values' ranges.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.pack_schedule_secs < 1 {
+            return bad("pack_schedule_secs must be at least 1".into());
+        }
+        if self.long_poll_max_secs > 3600 {
+            return bad("long_poll_max_secs must be at most 3600".into());
+        }
+        if self.body_limit_bytes < 1024 {
+            return bad("body_limit_bytes must be at least 1024".into());
+        }
+        if self.lease_ttl_secs < 3 || self.lease_ttl_secs > 86_400 {
+            return bad("lease_ttl_secs must be within 3..=86400".into());
+        }
+        if let Some(id) = &self.replica_id {
+            if id.trim().is_empty() || id.len() > 200 {
+                return bad("replica_id must be 1 to 200 bytes".into());
+            }
+        }
+        if let Some(db) = &self.database {
+            if db.trim().is_empty() {
+                return bad("database must not be empty".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL: `database`, or the SQLite file under `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("cloud.sqlite").display()
+            ),
+        }
+    }
+}
+
+/// A database URL with the password of `user:password@` replaced by `***`.
+pub(crate) fn redact_database_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return url.to_owned();
+    };
+    format!(
+        "{}{}:***{}",
+        &url[..scheme_end + 3],
+        &authority[..colon],
+        &rest[at..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_toml() {
+        let c = CloudConfig::from_toml("").expect("empty is valid");
+        assert_eq!(c, CloudConfig::default());
+        assert_eq!(
+            c.database_url(),
+            "sqlite://data/cloud/cloud.sqlite?mode=rwc"
+        );
+        let c = CloudConfig::from_toml(
+            "listen = \"0.0.0.0:9000\"\ndatabase = \"postgres://u:pw@db/rampart\"\npack_schedule_secs = 1\n",
+        )
+        .expect("valid");
+        assert_eq!(c.database_url(), "postgres://u:pw@db/rampart");
+        assert!(CloudConfig::from_toml("nope = 1").is_err());
+        assert!(CloudConfig::from_toml("pack_schedule_secs = 0").is_err());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = CloudConfig {
+            database: Some("postgres://u:hunter2@db/x".into()),
+            signing_key: Some("00".repeat(32)),
+            ..CloudConfig::default()
+        };
+        let s = format!("{c:?}");
+        assert!(!s.contains("hunter2"), "{s}");
+        assert!(!s.contains(&"00".repeat(32)), "{s}");
+        assert!(s.contains("u:***@db"), "{s}");
+    }
+}
