@@ -122,7 +122,10 @@ fn bench_compares_the_back_ends_on_generated_traffic() {
         // The binary's default build has the JIT: both back-ends ran and
         // agreed on every request.
         assert!(out.contains("jit"), "{out}");
-        assert!(out.contains("the back-ends agree on every request"), "{out}");
+        assert!(
+            out.contains("the back-ends agree on every request"),
+            "{out}"
+        );
     }
 }
 
