@@ -4,15 +4,21 @@
 //!   context pointer back into a `&mut Ctx` (one `unsafe` block, in
 //!   [`with_ctx`]), runs the safe logic of [`super::runtime`] and catches
 //!   any panic (a helper answers false or absent and marks the context);
-//! - the calls into compiled code ([`call_cond`], [`call_key`]);
+//! - the calls into compiled code ([`call_cond`], [`call_key`],
+//!   [`call_seq`]);
 //! - the release of the code's memory ([`free`]).
 //!
-//! Compiled code never dereferences a pointer itself: it only passes the
-//! context pointer it was given to these helpers, with integers and floats.
+//! Compiled code passes the context pointer it was given to these helpers,
+//! with integers and floats, and never dereferences it. The one memory it
+//! reads itself is the facts table ([`super::facts`]), through the second
+//! pointer it is given: aligned 64-bit loads at offsets that codegen
+//! derives from the program's [`Layout`](super::facts::Layout), below the
+//! layout's length, which the calls below check the table has.
 
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
+use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use cranelift_jit::JITModule;
@@ -107,40 +113,82 @@ pub(crate) extern "C" fn rt_counter(p: *mut c_void, site: u32) -> f64 {
     with_ctx(p, f64::NAN, |c| c.counter(site))
 }
 
-/// A finished function's entry point, kept as an address.
+/// A finished function's entry point, kept as an address (never 0).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Code(pub usize);
+pub(crate) struct Code(NonZeroUsize);
+
+impl Code {
+    /// The function at `addr`; `None` for a null address.
+    pub fn new(addr: *const u8) -> Option<Code> {
+        NonZeroUsize::new(addr as usize).map(Code)
+    }
+}
+
+/// The arguments every compiled function takes after the context: the
+/// facts table and the request's tag; `None` (and the context marked as
+/// after a helper's panic) when the table is too short for the program,
+/// which [`super::runtime::Buffers::start`] rules out.
+fn facts(ctx: &mut Ctx<'_>) -> Option<(*const u64, u64)> {
+    let f = ctx.facts();
+    if f.is_none() {
+        ctx.panicked = true;
+    }
+    f
+}
 
 /// Runs a compiled condition.
 pub(crate) fn call_cond(code: Code, ctx: &mut Ctx<'_>) -> bool {
+    let Some((facts, tag)) = facts(ctx) else {
+        return false;
+    };
     let p: *mut Ctx<'_> = ctx;
     // SAFETY: `code` is the address the JIT module gave for a function it
-    // finalized with the signature `(i64) -> i8` in the platform's C
-    // calling convention (see `codegen::cond_signature`), and the module
-    // (hence the code) lives as long as the evaluator that calls it. The
-    // function only passes its argument to the helpers above and returns.
-    let f = unsafe { std::mem::transmute::<usize, extern "C" fn(*mut c_void) -> i8>(code.0) };
-    f(p.cast()) != 0
+    // finalized with the signature `(i64, i64, i64) -> i8` in the
+    // platform's C calling convention (see `codegen::compile`), and the
+    // module (hence the code) lives as long as the evaluator that calls
+    // it. The function passes `p` only to the helpers above, and reads
+    // the facts table at word offsets below the program's layout length,
+    // which `facts` checked the table has; the table is a slice of `Cell`s
+    // that is neither moved nor resized during the call (helpers only
+    // `set` its words, while compiled code waits for them on this thread).
+    let f = unsafe {
+        std::mem::transmute::<usize, extern "C" fn(*mut c_void, *const u64, u64) -> i8>(
+            code.0.get(),
+        )
+    };
+    f(p.cast(), facts, tag) != 0
 }
 
 /// Runs a compiled `str` expression (a rate-limit key).
 pub(crate) fn call_key(code: Code, ctx: &mut Ctx<'_>) -> Handle {
+    let Some((facts, tag)) = facts(ctx) else {
+        return 0;
+    };
     let p: *mut Ctx<'_> = ctx;
-    // SAFETY: as in `call_cond`, for the signature `(i64) -> i64`.
-    let f = unsafe { std::mem::transmute::<usize, extern "C" fn(*mut c_void) -> u64>(code.0) };
-    f(p.cast())
+    // SAFETY: as in `call_cond`, for the signature `(i64, i64, i64) -> i64`.
+    let f = unsafe {
+        std::mem::transmute::<usize, extern "C" fn(*mut c_void, *const u64, u64) -> u64>(
+            code.0.get(),
+        )
+    };
+    f(p.cast(), facts, tag)
 }
 
-/// Runs a compiled rule sequence from position `from` up to `end`.
-pub(crate) fn call_seq(code: Code, ctx: &mut Ctx<'_>, from: u32, end: u32) -> u32 {
+/// Runs a compiled rule sequence from position `from` up to `end`;
+/// `None` when it cannot run (see `facts`).
+pub(crate) fn call_seq(code: Code, ctx: &mut Ctx<'_>, from: u32, end: u32) -> Option<u32> {
+    let (facts, tag) = facts(ctx)?;
     let p: *mut Ctx<'_> = ctx;
-    // SAFETY: as in `call_cond`, for the signature `(i64, i32, i32) -> i32`
-    // (see `codegen::sequence`); the function calls only compiled
-    // conditions of the same module, which call the helpers above.
+    // SAFETY: as in `call_cond`, for the signature
+    // `(i64, i64, i64, i32, i32) -> i32` (see `codegen::sequence`); the
+    // function calls only compiled conditions of the same module with its
+    // own arguments, which call the helpers above.
     let f = unsafe {
-        std::mem::transmute::<usize, extern "C" fn(*mut c_void, u32, u32) -> u32>(code.0)
+        std::mem::transmute::<usize, extern "C" fn(*mut c_void, *const u64, u64, u32, u32) -> u32>(
+            code.0.get(),
+        )
     };
-    f(p.cast(), from, end)
+    Some(f(p.cast(), facts, tag, from, end))
 }
 
 /// Releases the code of a module.

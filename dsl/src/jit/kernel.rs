@@ -2,9 +2,11 @@
 //! in an `Any` loop (`len(query.q) > 3` is `Any(query.q, len(slot) > 3)`),
 //! so most conditions are loops whose body is one test of the slot's value.
 //! Such a loop is compiled to one helper call that runs the whole loop in
-//! Rust ([`Kernel`]): no call per node, and a per-request byte-set of each
-//! value rejects `contains` and glob tests whose literal bytes the value
-//! lacks without searching it.
+//! Rust ([`Kernel`]): no call per node, and a per-request byte set of each
+//! value (and of all the values of a path, which compiled code reads from
+//! the facts, [`super::facts`]) rejects `contains`, `starts_with`,
+//! `ends_with` and glob tests whose literal bytes the values lack without
+//! searching them.
 //!
 //! A body is fused when it is, over `X` = the slot's value through any
 //! chain of `lower`/`upper`/`trim`: a glob test of `X`; `contains`,
@@ -60,6 +62,35 @@ pub(crate) struct Kernel {
     /// Case mappings and trims applied to the node's value, innermost first.
     pub maps: Vec<Builtin>,
     pub test: KTest,
+}
+
+impl Kernel {
+    /// The form whose byte set the kernel's values are tested in (see
+    /// [`super::facts`]) and the bytes a value must contain to pass the
+    /// test: when a path's values lack them together, no value passes.
+    /// (A text that contains, starts or ends with a constant, or matches
+    /// a glob, has every byte of the constant or of the glob's literals.)
+    pub fn need(&self) -> Option<(usize, &ByteSet)> {
+        let need = match &self.test {
+            KTest::Glob(_, Some(need)) => need,
+            KTest::Str2(Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith, _, need) => {
+                need
+            }
+            _ => return None,
+        };
+        Some((form(&self.maps)?, need))
+    }
+}
+
+/// Which byte set a chain of mappings gives: the value's (0), its
+/// lower-case (1) or upper-case (2) form; `None` for other chains.
+pub(crate) fn form(maps: &[Builtin]) -> Option<usize> {
+    match maps {
+        [] => Some(0),
+        [Builtin::Lower] => Some(1),
+        [Builtin::Upper] => Some(2),
+        _ => None,
+    }
 }
 
 /// The literal bytes every text a glob matches contains, when the

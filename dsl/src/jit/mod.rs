@@ -11,14 +11,23 @@
 //! `and`/`or`/`not` as short-circuit branches in the normative order,
 //! `in` over up to eight numbers, quantifier loops over point slots, and
 //! the control flow of counters (keys left to right, absent keys). What
-//! calls a runtime helper (`abi`): point lookups (memoised per request and
-//! path), string operations and tests, globs, `in` over strings, detector
-//! findings, profiles, path parameters, context values and counters. A
-//! quantifier whose body is one test of the slot's value (what the checker
-//! makes of `len(query.q) > 3` or `any(query.*, it ~ "*<script*")`) is one
-//! helper call that runs the loop in Rust (`kernel`). Every IR operation is
+//! calls a runtime helper (`abi`): point lookups, string operations and
+//! tests, globs, `in` over strings, detector findings, profiles, path
+//! parameters, context values and counters. A quantifier whose body is
+//! one test of the slot's value (what the checker makes of
+//! `len(query.q) > 3` or `any(query.*, it ~ "*<script*")`) is one helper
+//! call that runs the loop in Rust (`kernel`). Every IR operation is
 //! compiled; a program the back-end cannot compile is refused with a
 //! [`BackendError`], never run some other way.
+//!
+//! Work shared by rules is done once per request: each distinct point
+//! path is looked up once (equal paths share one slot), and what rules
+//! ask again and again is kept in a table of per-request facts (`facts`)
+//! that compiled code reads without a call: that a path is absent (a
+//! quantifier over it is then decided), the byte set of a path's values
+//! (which rejects a `contains` or glob whose bytes no value has), and the
+//! answer of each detector-finding test. These are answers the helpers
+//! would give, so order and counters are untouched.
 //!
 //! Unsafe code is confined to `abi` (the calls into compiled code, the
 //! helpers' context pointer, freeing the code), each block with its
@@ -35,8 +44,11 @@
 
 mod abi;
 mod codegen;
+mod facts;
 mod kernel;
 mod runtime;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -79,6 +91,12 @@ impl RuleBackend for Jit {
             .map_err(|e| BackendError(format!("jit: invalid program: {e}")))?;
         let c = codegen::compile(&program, self.opt_level)?;
         let index = ScopeIndex::build(&program);
+        let mut gpos = vec![NONE; program.rules.len()];
+        for (list, _) in &c.seqs {
+            for (p, &ri) in list.iter().enumerate() {
+                gpos[ri as usize] = p as u32;
+            }
+        }
         let rules = program
             .rules
             .iter()
@@ -86,6 +104,7 @@ impl RuleBackend for Jit {
             .map(|(i, r)| RuleCode {
                 cond: c.conds[i],
                 key: c.keys[i],
+                gpos: gpos[i],
                 allow: r.actions.iter().any(|a| matches!(a, ActionIr::Allow(_))),
                 scoped: !r.scope.methods.is_empty() || !r.scope.hosts.is_empty(),
                 gated: codegen::gated(r),
@@ -103,19 +122,12 @@ impl RuleBackend for Jit {
                 .iter()
                 .any(|r| r.phase == p && !r.scope.endpoints.is_empty())
         });
-        let mut gpos = vec![NONE; program.rules.len()];
-        for (list, _) in &c.seqs {
-            for (p, &ri) in list.iter().enumerate() {
-                gpos[ri as usize] = p as u32;
-            }
-        }
         Ok(Jitted {
             program,
             index,
             tables: c.tables,
             rules,
             any_host,
-            gpos,
             seqs: c.seqs,
             panics: AtomicU64::new(0),
             endpoint_rules,
@@ -124,10 +136,15 @@ impl RuleBackend for Jit {
     }
 }
 
+/// What the rule loop reads of a rule (32 bytes: the candidates of a
+/// request cost one cache line each, or half of one).
 #[derive(Debug, Clone, Copy)]
 struct RuleCode {
     cond: Option<Code>,
     key: Option<Code>,
+    /// Its position in its phase's sequence ([`NONE`]: it has an
+    /// endpoint clause).
+    gpos: u32,
     allow: bool,
     /// The rule has a method or host clause.
     scoped: bool,
@@ -143,9 +160,6 @@ pub struct Jitted {
     tables: Tables,
     rules: Vec<RuleCode>,
     any_host: bool,
-    /// Per rule: its position in its phase's sequence ([`NONE`]: it has an
-    /// endpoint clause).
-    gpos: Vec<u32>,
     /// Per phase: the rules without an endpoint clause and their compiled
     /// sequence.
     seqs: [(Vec<u32>, Option<Code>); 2],
@@ -197,7 +211,8 @@ thread_local! {
 struct Run<'p> {
     prog: &'p Program,
     method: &'p [u8],
-    host: Vec<u8>,
+    /// The lower-cased host (empty when no rule has a host clause).
+    host: &'p [u8],
     now: u64,
     exceptions: Vec<&'p Exception>,
 }
@@ -220,8 +235,7 @@ impl Jitted {
             {
                 return;
             }
-            if !rule.scope.hosts.is_empty()
-                && !rule.scope.hosts.iter().any(|g| g.matches(&run.host))
+            if !rule.scope.hosts.is_empty() && !rule.scope.hosts.iter().any(|g| g.matches(run.host))
             {
                 return;
             }
@@ -295,50 +309,77 @@ impl Jitted {
     }
 }
 
-impl Evaluator for Jitted {
-    fn program(&self) -> &Program {
-        &self.program
+impl Jitted {
+    /// Evaluates the rules at positions `from..end` of phase `pi`'s
+    /// sequence (rules without an endpoint clause, all candidates). While
+    /// no exception is in force their conditions run back to back in the
+    /// sequence function, which stops at a rule that matched or needs its
+    /// gate (scope, rate limit); once one is, rule by rule.
+    fn run_seq(
+        &self,
+        pi: usize,
+        mut from: u32,
+        end: u32,
+        run: &mut Run<'_>,
+        ctx: &mut Ctx<'_>,
+        out: &mut Outcome,
+    ) {
+        let (rules, code) = (&self.seqs[pi].0, self.seqs[pi].1);
+        while from < end {
+            let p = match code {
+                Some(code) if run.exceptions.is_empty() => abi::call_seq(code, ctx, from, end),
+                _ => None,
+            };
+            let Some(p) = p else {
+                if let Some(&ri) = rules.get(from as usize) {
+                    self.rule(ri, run, ctx, out);
+                }
+                from += 1;
+                continue;
+            };
+            let p = p.clamp(from, end);
+            out.evaluated += p - from;
+            let Some(&rj) = rules.get(p as usize).filter(|_| p < end) else {
+                return;
+            };
+            if self.rules[rj as usize].gated {
+                self.rule(rj, run, ctx, out);
+            } else {
+                out.evaluated += 1;
+                self.fire(rj, run, ctx, out);
+            }
+            from = p + 1;
+        }
     }
 
-    fn evaluate(
+    /// One evaluation with the thread's buffers.
+    fn run(
         &self,
+        buf: &mut Buffers,
         req: &dyn RequestView,
         phase: RulePhase,
         counters: &mut dyn CounterStore,
         now_ms: u64,
         out: &mut Outcome,
     ) {
-        out.clear();
         let prog = &*self.program;
         let tree = req.tree();
-        let mut buf = BUFFERS
-            .try_with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        buf.start(prog, tree);
+        buf.start(prog, tree, &self.tables.layout);
         let mut cands = std::mem::take(&mut buf.cands);
-        cands.clear();
+        let mut host = std::mem::take(&mut buf.host);
+        host.clear();
+        if self.any_host {
+            host.extend(req.host().iter().map(u8::to_ascii_lowercase));
+        }
         let path = req.path();
         let pi = match phase {
             RulePhase::Request => 0,
             RulePhase::Response => 1,
         };
-        if self.endpoint_rules[pi] {
-            self.index.candidates(phase, path, &mut cands);
-        } else {
-            // No rule of the phase has an endpoint clause: the candidates
-            // are its rules without one, in order (what the index gives).
-            cands.extend_from_slice(&self.seqs[pi].0);
-        }
         let mut run = Run {
             prog,
             method: req.method(),
-            host: if self.any_host {
-                req.host().to_ascii_lowercase()
-            } else {
-                Vec::new()
-            },
+            host: &host,
             now: now_ms,
             exceptions: Vec::new(),
         };
@@ -353,50 +394,67 @@ impl Evaluator for Jitted {
             buf,
             panicked: false,
         };
-        let (seq_rules, seq) = (&self.seqs[pi].0, self.seqs[pi].1);
-        let mut i = 0;
-        while i < cands.len() {
-            let ri = cands[i];
-            let gp = self.gpos[ri as usize];
-            // A run of rules without an endpoint clause, while no
-            // exception is in force: their conditions run back to back in
-            // the sequence function, which stops at a rule that matched
-            // or needs its gate (scope, rate limit).
-            if let (Some(code), true, true) = (seq, gp != NONE, run.exceptions.is_empty()) {
-                let mut k = 1;
-                while i + k < cands.len() && self.gpos[cands[i + k] as usize] == gp + k as u32 {
-                    k += 1;
-                }
-                let end = gp + k as u32;
-                let p = abi::call_seq(code, &mut ctx, gp, end).min(end);
-                out.evaluated += p - gp;
-                i += (p - gp) as usize;
-                if p == end {
+        if self.endpoint_rules[pi] {
+            cands.clear();
+            self.index.candidates(phase, path, &mut cands);
+            let mut i = 0;
+            while i < cands.len() {
+                let ri = cands[i];
+                let gp = self.rules[ri as usize].gpos;
+                if gp == NONE {
+                    self.rule(ri, &mut run, &mut ctx, out);
+                    i += 1;
                     continue;
                 }
-                let rj = seq_rules[p as usize];
-                if self.rules[rj as usize].gated {
-                    self.rule(rj, &mut run, &mut ctx, out);
-                } else {
-                    out.evaluated += 1;
-                    self.fire(rj, &mut run, &mut ctx, out);
+                // A run of consecutive rules of the sequence.
+                let mut k = 1;
+                while i + k < cands.len() && self.rules[cands[i + k] as usize].gpos == gp + k as u32
+                {
+                    k += 1;
                 }
-                i += 1;
-                continue;
+                self.run_seq(pi, gp, gp + k as u32, &mut run, &mut ctx, out);
+                i += k;
             }
-            self.rule(ri, &mut run, &mut ctx, out);
-            i += 1;
+        } else {
+            // No rule of the phase has an endpoint clause: the candidates
+            // are its sequence, in order (what the index gives).
+            let n = self.seqs[pi].0.len() as u32;
+            self.run_seq(pi, 0, n, &mut run, &mut ctx, out);
         }
         if ctx.panicked {
             self.panics.fetch_add(1, Ordering::Relaxed);
         }
-        let mut buf = ctx.buf;
-        buf.cands = cands;
-        let _ = BUFFERS.try_with(|b| {
-            if let Ok(mut b) = b.try_borrow_mut() {
-                *b = buf;
+        drop(run);
+        ctx.buf.cands = cands;
+        ctx.buf.host = host;
+    }
+}
+
+impl Evaluator for Jitted {
+    fn program(&self) -> &Program {
+        &self.program
+    }
+
+    fn evaluate(
+        &self,
+        req: &dyn RequestView,
+        phase: RulePhase,
+        counters: &mut dyn CounterStore,
+        now_ms: u64,
+        out: &mut Outcome,
+    ) {
+        out.clear();
+        let done = BUFFERS.try_with(|b| match b.try_borrow_mut() {
+            Ok(mut b) => {
+                self.run(&mut b, req, phase, &mut *counters, now_ms, &mut *out);
+                true
             }
+            Err(_) => false,
         });
+        if !matches!(done, Ok(true)) {
+            // Re-entered on this thread, or its buffers are gone.
+            self.run(&mut Buffers::default(), req, phase, counters, now_ms, out);
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 
 use rampart_types::{Class, NodeId, Tree};
 
+use super::facts::{Facts, Layout};
 use super::kernel::{byte_set, subset, ByteSet, KTest, Kernel};
 use crate::counters::CounterStore;
 use crate::formats;
@@ -63,6 +64,8 @@ pub(crate) struct Tables {
     pub findings: Vec<(Option<Class>, Option<u32>, u8)>,
     /// Fused quantifier loops.
     pub kernels: Vec<Kernel>,
+    /// Where the per-request facts lie ([`super::facts`]).
+    pub layout: Layout,
 }
 
 impl Tables {
@@ -103,9 +106,12 @@ pub(crate) struct Buffers {
     /// Per tree node: (epoch, which are known, byte sets of the value, its
     /// lower-case and its upper-case form).
     sets: Vec<(u32, u8, [ByteSet; 3])>,
-    /// Per path of the program: the same, united over its nodes.
-    psets: Vec<(u32, u8, [ByteSet; 3])>,
+    /// What compiled code reads inline: absent paths, byte sets of paths,
+    /// finding answers.
+    pub facts: Facts,
     epoch: u32,
+    /// The request's tag in the facts (`epoch << 32`).
+    tag: u64,
     /// Text computed during the request (`lower`, `upper`, `trim`).
     arena: Vec<u8>,
     tmp: Vec<u8>,
@@ -115,22 +121,26 @@ pub(crate) struct Buffers {
     scratch: Scratch,
     found: Vec<NodeId>,
     pub cands: Vec<u32>,
+    /// The lower-cased host (for host clauses).
+    pub host: Vec<u8>,
 }
 
 impl Buffers {
-    /// Prepares the buffers for a request of `prog` over `tree`.
-    pub fn start(&mut self, prog: &Program, tree: &Tree) {
+    /// Prepares the buffers for a request of `prog` over `tree`, with the
+    /// facts laid out as `layout`.
+    pub fn start(&mut self, prog: &Program, tree: &Tree, layout: &Layout) {
         self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
+        let wrapped = self.epoch == 0;
+        if wrapped {
             self.paths.clear();
             self.case.clear();
             self.sets.clear();
-            self.psets.clear();
             self.epoch = 1;
         }
+        self.tag = u64::from(self.epoch) << 32;
+        self.facts.start(layout, self.tag, wrapped);
         if self.paths.len() < prog.paths.len() {
             self.paths.resize(prog.paths.len(), (0, 0, 0));
-            self.psets.resize(prog.paths.len(), (0, 0, [[0; 4]; 3]));
         }
         if self.case.len() < tree.len() {
             self.case.resize(tree.len(), (0, 0, 0));
@@ -159,12 +169,20 @@ pub(crate) struct Ctx<'a> {
     pub counters: &'a mut dyn CounterStore,
     pub now: u64,
     pub path: &'a [u8],
-    pub buf: Buffers,
+    pub buf: &'a mut Buffers,
     /// Set when a helper panicked (the helper answered false/absent).
     pub panicked: bool,
 }
 
 impl<'a> Ctx<'a> {
+    /// The facts table for compiled code and the request's tag; `None`
+    /// when the table is shorter than the program's layout (it never is
+    /// once [`Buffers::start`] ran).
+    pub fn facts(&self) -> Option<(*const u64, u64)> {
+        let (p, len) = self.buf.facts.raw();
+        (len >= self.tabs.layout.len()).then_some((p, self.buf.tag))
+    }
+
     /// The bytes of a handle; `None` when absent.
     pub fn bytes(&self, h: Handle) -> Option<&[u8]> {
         let p = h & PAYLOAD;
@@ -214,6 +232,8 @@ impl<'a> Ctx<'a> {
         self.buf.found = found;
         if let Some(slot) = self.buf.paths.get_mut(p as usize) {
             *slot = (epoch, start, n);
+            let f = self.tabs.layout.path(p);
+            self.buf.facts.set(f, self.buf.tag | u64::from(n));
         }
         (u64::from(start) << 32) | u64::from(n)
     }
@@ -447,16 +467,27 @@ impl<'a> Ctx<'a> {
     }
 
     /// A detector finding (table entry `site`) at `node` or below it, or
-    /// anywhere when `node` is `u32::MAX`.
+    /// anywhere when `node` is `u32::MAX`. The view's answer is kept in
+    /// the facts: the next test of the site at the node, by any rule,
+    /// reads it there.
     pub fn finding(&self, site: u32, node: u64) -> bool {
         let Some(&(class, rule, min)) = self.tabs.findings.get(site as usize) else {
             return false;
         };
+        let node = node & 0xffff_ffff;
+        let key = self.buf.tag | node;
+        let f = self.tabs.layout.find(site);
+        if self.buf.facts.get(f) == key {
+            return self.buf.facts.get(f + 1) != 0;
+        }
         let at = (node != u64::from(u32::MAX)).then_some(NodeId(node as u32));
         let rule = rule
             .and_then(|r| self.prog.strings.get(r as usize))
             .map(|s| &s[..]);
-        self.req.has_finding(at, class, rule, min)
+        let r = self.req.has_finding(at, class, rule, min);
+        self.buf.facts.set(f, key);
+        self.buf.facts.set(f + 1, u64::from(r));
+        r
     }
 
     /// `deviation` (kind 0) and `length_z` (kind 1) of a node.
@@ -547,20 +578,22 @@ impl Ctx<'_> {
             return false;
         };
         let (start, n) = ((r >> 32) as usize, (r & 0xffff_ffff) as usize);
-        // Over several nodes, a literal no node's bytes can supply fails
-        // every node at once: `any` and `all` are both false.
-        let need = match &kern.test {
-            KTest::Glob(_, Some(need)) | KTest::Str2(Builtin::Contains, _, need) => Some(need),
-            _ => None,
-        };
-        if let (Some(need), Some(v), true) = (need, variant(&kern.maps), n > 1) {
+        if n == 0 {
+            return !kern.any;
+        }
+        // A literal no node's bytes can supply fails every node at once:
+        // `any` and `all` (over at least one node) are both false. The
+        // union goes to the facts, where compiled code finds it for the
+        // next rule that tests the path in the same form.
+        if let Some((v, need)) = kern.need() {
             if !subset(need, &self.union_of(path, v, start, n, &kern.maps)) {
                 return false;
             }
         }
+        let each = n > 1;
         for i in start..start + n {
             let node = self.buf.nodes.get(i).copied().unwrap_or(NodeId::ROOT);
-            if self.kernel_test(kern, node) == kern.any {
+            if self.kernel_test(kern, node, each) == kern.any {
                 return kern.any;
             }
         }
@@ -568,7 +601,8 @@ impl Ctx<'_> {
     }
 
     /// The union of the byte sets of the `n` nodes of `path` (from `start`
-    /// in the node buffer), in form `v` (see [`Ctx::set_of`]).
+    /// in the node buffer), in form `v` (see [`Ctx::set_of`]), computed
+    /// once per request.
     fn union_of(
         &mut self,
         path: u32,
@@ -577,11 +611,10 @@ impl Ctx<'_> {
         n: usize,
         maps: &[Builtin],
     ) -> ByteSet {
-        let epoch = self.buf.epoch;
-        if let Some((e, known, sets)) = self.buf.psets.get(path as usize) {
-            if *e == epoch && known & (1 << v) != 0 {
-                return sets[v];
-            }
+        let at = self.tabs.layout.set(path, v);
+        let tag = self.buf.tag;
+        if let Some(u) = self.buf.facts.byte_set(at, tag) {
+            return u;
         }
         let mut u = [0u64; 4];
         for i in start..start + n {
@@ -595,13 +628,7 @@ impl Ctx<'_> {
                 *a |= b;
             }
         }
-        if let Some(entry) = self.buf.psets.get_mut(path as usize) {
-            if entry.0 != epoch {
-                *entry = (epoch, 0, [[0; 4]; 3]);
-            }
-            entry.1 |= 1 << v;
-            entry.2[v] = u;
-        }
+        self.buf.facts.set_byte_set(at, tag, &u);
         u
     }
 
@@ -625,7 +652,9 @@ impl Ctx<'_> {
         set
     }
 
-    fn kernel_test(&mut self, kern: &Kernel, node: NodeId) -> bool {
+    /// The kernel's test of one node; `each`: check the node's bytes
+    /// first (the union of several nodes' passed).
+    fn kernel_test(&mut self, kern: &Kernel, node: NodeId, each: bool) -> bool {
         if let KTest::Finding(site) = kern.test {
             return self.finding(site, u64::from(node.0));
         }
@@ -633,24 +662,14 @@ impl Ctx<'_> {
         for &f in &kern.maps {
             h = self.map_str(f, h);
         }
-        let variant = variant(&kern.maps);
-        match &kern.test {
-            KTest::Glob(g, need) => {
-                if let (Some(need), Some(v)) = (need, variant) {
-                    if !subset(need, &self.set_of(node, v, h)) {
-                        return false;
-                    }
-                }
-                self.glob(h, *g)
+        if let (Some((v, need)), true) = (kern.need(), each) {
+            if !subset(need, &self.set_of(node, v, h)) {
+                return false;
             }
-            KTest::Str2(f, c, need) => {
-                if *f == Builtin::Contains {
-                    if let Some(v) = variant {
-                        if !subset(need, &self.set_of(node, v, h)) {
-                            return false;
-                        }
-                    }
-                }
+        }
+        match &kern.test {
+            KTest::Glob(g, _) => self.glob(h, *g),
+            KTest::Str2(f, c, _) => {
                 let (Some(x), Some(y)) = (self.bytes(h), self.prog.strings.get(*c as usize)) else {
                     return false;
                 };
@@ -677,17 +696,6 @@ impl Ctx<'_> {
             }
             KTest::Finding(_) => false,
         }
-    }
-}
-
-/// Which cached byte set a chain of mappings gives: the value's (0), its
-/// lower-case (1) or upper-case (2) form; `None` for other chains.
-fn variant(maps: &[Builtin]) -> Option<usize> {
-    match maps {
-        [] => Some(0),
-        [Builtin::Lower] => Some(1),
-        [Builtin::Upper] => Some(2),
-        _ => None,
     }
 }
 
