@@ -157,26 +157,10 @@ impl CloudConfig {
     }
 }
 
-/// A database URL with the password of `user:password@` replaced by `***`.
+/// A database URL with the password of `user:password@` replaced by `***`
+/// (the store's own redaction, the one its errors use).
 pub(crate) fn redact_database_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let Some(colon) = authority[..at].find(':') else {
-        return url.to_owned();
-    };
-    format!(
-        "{}{}:***{}",
-        &url[..scheme_end + 3],
-        &authority[..colon],
-        &rest[at..]
-    )
+    rampart_store::redact_url(url)
 }
 
 #[cfg(test)]

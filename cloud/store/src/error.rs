@@ -86,7 +86,7 @@ impl Error {
 
 /// The URL with the password part of `user:password@` replaced by `***`, so
 /// it can go into error messages and logs.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };

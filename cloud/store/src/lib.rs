@@ -48,7 +48,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-pub use error::{Error, Result};
+pub use error::{redact_url, Error, Result};
 pub use repo::{
     ApiPrincipal, Heartbeat, Ingest, NewAttackEvent, NewIncident, NewRule, NewScanJob,
     OpenedIncident, DEFAULT_PACK_SCHEDULE_SECS,
