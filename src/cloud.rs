@@ -26,6 +26,12 @@ pub struct CloudArgs {
     /// The cloud's folder: the signing key, the SQLite database.
     #[arg(long, global = true)]
     data: Option<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM); with --tls-key.
+    #[arg(long, value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "PEM")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,6 +72,12 @@ fn cloud_config(a: &CloudArgs) -> Result<CloudConfig> {
     }
     if let Some(d) = &a.data {
         c.data_dir = d.clone();
+    }
+    if let Some(p) = &a.tls_cert {
+        c.tls_cert = Some(p.clone());
+    }
+    if let Some(p) = &a.tls_key {
+        c.tls_key = Some(p.clone());
     }
     c.validate()?;
     Ok(c)

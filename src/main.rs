@@ -88,6 +88,9 @@ struct NodeArgs {
     /// The node's folder: identity, spool, last rule pack.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for an https:// cloud.
+    #[arg(long, value_name = "PEM")]
+    cloud_ca: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -247,6 +250,9 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     }
     if let Some(d) = &a.data {
         c.cloud.data_dir = d.clone();
+    }
+    if let Some(ca) = &a.cloud_ca {
+        c.cloud.ca_file = Some(ca.clone());
     }
     if a.plugins.no_builtin_plugins {
         c.builtin_plugins = false;

@@ -33,12 +33,22 @@ struct TestCloud {
 }
 
 async fn start_cloud(dir: &Path, listen: SocketAddr) -> TestCloud {
+    start_cloud_with(dir, listen, None).await
+}
+
+async fn start_cloud_with(
+    dir: &Path,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> TestCloud {
     let cfg = CloudConfig {
         listen,
         data_dir: dir.to_path_buf(),
         long_poll_max_secs: 5,
         // Packs are built when the test says so.
         scheduler: false,
+        tls_cert: tls.as_ref().map(|t| t.0.clone()),
+        tls_key: tls.map(|t| t.1),
         ..CloudConfig::default()
     };
     let cloud = Cloud::bind(cfg).await.unwrap();
@@ -365,6 +375,67 @@ async fn with_the_cloud_down_the_node_enforces_its_pack_spools_and_delivers_late
         .filter_map(|s| s["requests"].as_u64())
         .sum();
     assert_eq!(stats, 20, "{eps:#?}");
+    let _ = node.stop.send(());
+    let _ = cloud.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_a_node_trusts_only_the_cloud_it_was_given() {
+    let dir = scratch("tls");
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.join("cloud.crt"), dir.join("cloud.key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let cloud = start_cloud_with(
+        &dir.join("cloud"),
+        "127.0.0.1:0".parse().unwrap(),
+        Some((cert.clone(), key)),
+    )
+    .await;
+    cloud.handle.create_application("shop").await.unwrap();
+    cloud
+        .handle
+        .put_rule(
+            "shop",
+            "no-admin",
+            r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
+            RuleOrigin::Custom,
+        )
+        .await
+        .unwrap();
+    cloud.handle.build_packs_now().await.unwrap();
+    let token = cloud
+        .handle
+        .create_enrollment_token("shop", Duration::from_secs(600))
+        .await
+        .unwrap();
+    let up = Upstream::start(None).await;
+    let https = |data: &Path, token: &str, ca: Option<PathBuf>| {
+        let mut c = node_config(up.addr, cloud.addr, token, data);
+        c.cloud.url = format!("https://{}", cloud.addr);
+        c.cloud.ca_file = ca;
+        c
+    };
+    // Without the cloud's certificate the node refuses to talk to it: its
+    // enrollment fails and the node does not start.
+    let reg = rampart_builtin_plugins::registry().unwrap();
+    let cfg = https(&dir.join("untrusting"), &token, None);
+    let engine = rampart_core::Engine::new(&reg, cfg.engine().unwrap()).unwrap();
+    let err = rampart_proxy::Node::bind(cfg, engine).await.unwrap_err();
+    assert!(format!("{err:#}").contains("enrollment"), "{err:#}");
+    // With it, the node enrolls, takes the pack and uploads over TLS.
+    let node = start_node(https(&dir.join("node"), &token, Some(cert))).await;
+    until("the pack enforced over TLS", async || {
+        send_raw(node.addr, &get_req("/admin")).await.status == 451
+    })
+    .await;
+    let store = cloud.handle.store().clone();
+    let app = cloud.handle.application("shop").await.unwrap();
+    until("a batch ingested over TLS", async || {
+        !store.list_endpoints(app.id).await.unwrap().is_empty()
+    })
+    .await;
     let _ = node.stop.send(());
     let _ = cloud.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);

@@ -39,6 +39,9 @@ pub struct SyncConfig {
     pub heartbeat_seconds: u64,
     /// How long one pack request waits for a new pack.
     pub long_poll_seconds: u64,
+    /// A CA certificate (PEM) to trust for an `https://` cloud besides the
+    /// system's roots (a private CA, a self-signed cloud).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for SyncConfig {
@@ -51,6 +54,7 @@ impl Default for SyncConfig {
             spool_max_bytes: 64 << 20,
             heartbeat_seconds: 30,
             long_poll_seconds: 30,
+            ca_file: None,
         }
     }
 }
@@ -137,10 +141,14 @@ impl Client {
         install_crypto();
         std::fs::create_dir_all(&cfg.data_dir)
             .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .context("cannot build the HTTP client")?;
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+        if let Some(ca) = &cfg.ca_file {
+            let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| anyhow!("{}: not a PEM certificate: {e}", ca.display()))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().context("cannot build the HTTP client")?;
         let id_path = cfg.data_dir.join("node.json");
         let identity = match std::fs::read(&id_path) {
             Ok(b) => serde_json::from_slice(&b)

@@ -55,6 +55,10 @@ pub struct CloudConfig {
     pub lease_ttl_secs: u64,
     /// How long in-flight requests get to finish at shutdown, milliseconds.
     pub shutdown_grace_ms: u64,
+    /// Serve TLS with this certificate chain (PEM); with `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for CloudConfig {
@@ -72,6 +76,8 @@ impl Default for CloudConfig {
             scheduler: true,
             lease_ttl_secs: 30,
             shutdown_grace_ms: 5_000,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -95,6 +101,8 @@ impl fmt::Debug for CloudConfig {
             .field("scheduler", &self.scheduler)
             .field("lease_ttl_secs", &self.lease_ttl_secs)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
             .finish()
     }
 }
@@ -136,6 +144,9 @@ impl CloudConfig {
             if id.trim().is_empty() || id.len() > 200 {
                 return bad("replica_id must be 1 to 200 bytes".into());
             }
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return bad("tls_cert and tls_key go together".into());
         }
         if let Some(db) = &self.database {
             if db.trim().is_empty() {

@@ -44,6 +44,7 @@ mod error;
 mod ingest;
 mod keys;
 mod packs;
+mod tls;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -105,10 +106,20 @@ impl fmt::Debug for Shared {
 }
 
 /// A cloud replica bound to its listener, ready to [`Cloud::serve`].
-#[derive(Debug)]
 pub struct Cloud {
     listener: TcpListener,
     handle: CloudHandle,
+    /// TLS, when `tls_cert` and `tls_key` are configured.
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl fmt::Debug for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cloud")
+            .field("listener", &self.listener)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The operator's side of a cloud replica: applications, enrollment
@@ -126,6 +137,10 @@ impl Cloud {
     /// pack signing key, and binds the listener.
     pub async fn bind(cfg: CloudConfig) -> Result<Cloud> {
         let listen = cfg.listen;
+        let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+            (Some(c), Some(k)) => Some(tls::acceptor(c, k)?),
+            _ => None,
+        };
         let handle = CloudHandle::open(cfg).await?;
         let listener = TcpListener::bind(listen)
             .await
@@ -133,7 +148,11 @@ impl Cloud {
                 what: format!("cannot listen on {listen}"),
                 source,
             })?;
-        Ok(Cloud { listener, handle })
+        Ok(Cloud {
+            listener,
+            handle,
+            tls,
+        })
     }
 
     /// The address the listener is bound to (the port chosen for `:0`).
@@ -202,12 +221,29 @@ impl Cloud {
                 let st = st.clone();
                 async move { Ok::<_, Infallible>(api::handle(st, req).await) }
             });
-            let conn = builder
-                .serve_connection(TokioIo::new(stream), svc)
-                .into_owned();
-            let conn = graceful.watch(conn);
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            let tls = self.tls.clone();
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
+                let res = match tls {
+                    None => {
+                        let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                        watcher.watch(conn.into_owned()).await
+                    }
+                    Some(acceptor) => {
+                        // The handshake has the header timeout too.
+                        let hs =
+                            tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream))
+                                .await;
+                        let Ok(Ok(tls_stream)) = hs else {
+                            debug!(client = %peer, "TLS handshake failed or timed out");
+                            return;
+                        };
+                        let conn = builder.serve_connection(TokioIo::new(tls_stream), svc);
+                        watcher.watch(conn.into_owned()).await
+                    }
+                };
+                if let Err(e) = res {
                     debug!(client = %peer, error = %e, "connection ended with an error");
                 }
             });
