@@ -73,6 +73,18 @@ async fn start_cloud_with(
 /// A TCP relay that records every byte a client sends through it, as it
 /// passes (one buffer per connection).
 async fn recording_relay(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>) {
+    relay(to, None).await
+}
+
+/// The recorded bytes of each connection through a relay.
+type Recorded = Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>;
+
+/// A relay; with `tamper = (from, to)` (same length), it also rewrites
+/// those bytes in what the server answers: a man in the middle.
+async fn relay(
+    to: SocketAddr,
+    tamper: Option<(&'static [u8], &'static [u8])>,
+) -> (SocketAddr, Recorded) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -102,7 +114,26 @@ async fn recording_relay(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<Arc<Mutex
                     let _ = sw.shutdown().await;
                 };
                 let down = async {
-                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                    let mut buf = vec![0u8; 65536];
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let chunk = &mut buf[..n];
+                        if let Some((from, to)) = tamper {
+                            let mut i = 0;
+                            while i + from.len() <= chunk.len() {
+                                if &chunk[i..i + from.len()] == from {
+                                    chunk[i..i + from.len()].copy_from_slice(to);
+                                }
+                                i += 1;
+                            }
+                        }
+                        if cw.write_all(chunk).await.is_err() {
+                            break;
+                        }
+                    }
                     let _ = cw.shutdown().await;
                 };
                 tokio::join!(up, down);
@@ -436,6 +467,60 @@ async fn over_tls_a_node_trusts_only_the_cloud_it_was_given() {
         !store.list_endpoints(app.id).await.unwrap().is_empty()
     })
     .await;
+    let _ = node.stop.send(());
+    let _ = cloud.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pack_tampered_with_on_the_way_is_refused() {
+    let dir = scratch("tamper");
+    let cloud = start_cloud(&dir.join("cloud"), "127.0.0.1:0".parse().unwrap()).await;
+    cloud.handle.create_application("shop").await.unwrap();
+    cloud
+        .handle
+        .put_rule(
+            "shop",
+            "no-admin",
+            r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
+            RuleOrigin::Custom,
+        )
+        .await
+        .unwrap();
+    cloud.handle.build_packs_now().await.unwrap();
+    let token = cloud
+        .handle
+        .create_enrollment_token("shop", Duration::from_secs(600))
+        .await
+        .unwrap();
+    // Someone between the node and the cloud rewrites the rule in the pack.
+    let (mitm, _) = relay(cloud.addr, Some((b"/admin*", b"/xdmin*"))).await;
+    let up = Upstream::start(None).await;
+    let data = dir.join("node");
+    let node = start_node(node_config(up.addr, mitm, &token, &data)).await;
+    let store = cloud.handle.store().clone();
+    let app = cloud.handle.application("shop").await.unwrap();
+    // The node says so in its heartbeat ...
+    until("the refusal reported", async || {
+        store
+            .list_nodes(app.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|n| n.counters.contains("pack_error"))
+    })
+    .await;
+    let n = store.list_nodes(app.id).await.unwrap().remove(0);
+    assert!(
+        n.counters
+            .contains("pack content does not match its manifest"),
+        "{}",
+        n.counters
+    );
+    // ... and runs no rule from it, and keeps nothing of it.
+    assert_eq!(send_raw(node.addr, &get_req("/admin")).await.status, 200);
+    assert_eq!(send_raw(node.addr, &get_req("/xdmin")).await.status, 200);
+    assert!(!data.join("pack").exists());
     let _ = node.stop.send(());
     let _ = cloud.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
