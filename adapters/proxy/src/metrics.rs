@@ -140,6 +140,12 @@ impl Metrics {
         self.response_blocks.fetch_add(1, Relaxed);
     }
 
+    /// The version of the pack in place, whoever installed it (a file or
+    /// the cloud).
+    pub fn set_pack_version(&self, version: u64) {
+        self.pack_version.store(version, Relaxed);
+    }
+
     /// A rule pack was refused (the one in place stays).
     pub fn pack_refused(&self) {
         self.packs_refused.fetch_add(1, Relaxed);

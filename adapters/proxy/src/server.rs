@@ -292,11 +292,13 @@ async fn admin_route(state: Arc<State>, req: Request<Incoming>) -> Response<Prox
                     + "\n",
             ),
         },
-        "/metrics" => text(
-            StatusCode::OK,
-            "text/plain; version=0.0.4",
-            state.metrics.render(state.engine.mode().as_str()),
-        ),
+        "/metrics" => text(StatusCode::OK, "text/plain; version=0.0.4", {
+            let v = state.engine.pack_slot().and_then(|s| s.current());
+            state
+                .metrics
+                .set_pack_version(v.map_or(0, |p| p.manifest.version));
+            state.metrics.render(state.engine.mode().as_str())
+        }),
         _ => text(
             StatusCode::NOT_FOUND,
             "text/plain",

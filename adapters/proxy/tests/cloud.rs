@@ -278,6 +278,11 @@ async fn a_node_reports_to_the_cloud_takes_its_packs_and_keeps_data_on_the_premi
     })
     .await;
     assert!(dir.join("node/pack").exists());
+    let metrics = send_raw(node.admin.unwrap(), &get_req("/metrics")).await;
+    assert!(
+        String::from_utf8_lossy(&metrics.body).contains("rampart_rule_pack_version 1"),
+        "{metrics:?}"
+    );
 
     let _ = node.stop.send(());
     let _ = node.done.await;
