@@ -322,6 +322,24 @@ async fn a_node_reports_to_the_cloud_takes_its_packs_and_keeps_data_on_the_premi
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The application `shop` with one published rule (`/admin*` answers
+/// 451), and an enrollment token for it.
+async fn shop_with_admin_rule(h: &CloudHandle) -> String {
+    h.create_application("shop").await.unwrap();
+    h.put_rule(
+        "shop",
+        "no-admin",
+        r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
+        RuleOrigin::Custom,
+    )
+    .await
+    .unwrap();
+    h.build_packs_now().await.unwrap();
+    h.create_enrollment_token("shop", Duration::from_secs(600))
+        .await
+        .unwrap()
+}
+
 fn get_req(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n").into_bytes()
 }
@@ -335,23 +353,7 @@ async fn with_the_cloud_down_the_node_enforces_its_pack_spools_and_delivers_late
         .local_addr()
         .unwrap();
     let cloud = start_cloud(&dir.join("cloud"), port).await;
-    cloud.handle.create_application("shop").await.unwrap();
-    let token = cloud
-        .handle
-        .create_enrollment_token("shop", Duration::from_secs(600))
-        .await
-        .unwrap();
-    cloud
-        .handle
-        .put_rule(
-            "shop",
-            "no-admin",
-            r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
-            RuleOrigin::Custom,
-        )
-        .await
-        .unwrap();
-    cloud.handle.build_packs_now().await.unwrap();
+    let token = shop_with_admin_rule(&cloud.handle).await;
     let up = Upstream::start(None).await;
     let data = dir.join("node");
     let node = start_node(node_config(up.addr, cloud.addr, &token, &data)).await;
@@ -429,23 +431,7 @@ async fn over_tls_a_node_trusts_only_the_cloud_it_was_given() {
         Some((cert.clone(), key)),
     )
     .await;
-    cloud.handle.create_application("shop").await.unwrap();
-    cloud
-        .handle
-        .put_rule(
-            "shop",
-            "no-admin",
-            r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
-            RuleOrigin::Custom,
-        )
-        .await
-        .unwrap();
-    cloud.handle.build_packs_now().await.unwrap();
-    let token = cloud
-        .handle
-        .create_enrollment_token("shop", Duration::from_secs(600))
-        .await
-        .unwrap();
+    let token = shop_with_admin_rule(&cloud.handle).await;
     let up = Upstream::start(None).await;
     let https = |data: &Path, token: &str, ca: Option<PathBuf>| {
         let mut c = node_config(up.addr, cloud.addr, token, data);
@@ -481,23 +467,7 @@ async fn over_tls_a_node_trusts_only_the_cloud_it_was_given() {
 async fn a_pack_tampered_with_on_the_way_is_refused() {
     let dir = scratch("tamper");
     let cloud = start_cloud(&dir.join("cloud"), "127.0.0.1:0".parse().unwrap()).await;
-    cloud.handle.create_application("shop").await.unwrap();
-    cloud
-        .handle
-        .put_rule(
-            "shop",
-            "no-admin",
-            r#"rule no-admin "x" { when path ~ "/admin*" then block(451) }"#,
-            RuleOrigin::Custom,
-        )
-        .await
-        .unwrap();
-    cloud.handle.build_packs_now().await.unwrap();
-    let token = cloud
-        .handle
-        .create_enrollment_token("shop", Duration::from_secs(600))
-        .await
-        .unwrap();
+    let token = shop_with_admin_rule(&cloud.handle).await;
     // Someone between the node and the cloud rewrites the rule in the pack.
     let (mitm, _) = relay(cloud.addr, Some((b"/admin*", b"/xdmin*"))).await;
     let up = Upstream::start(None).await;
