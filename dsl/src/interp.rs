@@ -340,6 +340,14 @@ impl<'a> State<'a> {
                     None => V::Absent,
                 }
             }
+            Op::Name(slot) => {
+                let node = self
+                    .slots
+                    .get(*slot as usize)
+                    .copied()
+                    .unwrap_or(NodeId::ROOT);
+                opt_str(crate::view::point_name(self.tree, node))
+            }
             Op::Counter(c) => self.counter(*c),
             _ => V::Bool(self.test(id)),
         }

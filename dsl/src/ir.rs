@@ -84,8 +84,9 @@ pub enum Builtin {
     IsAscii,
     /// Shannon entropy of the bytes, in bits per byte.
     Entropy,
-    /// Share (0..=1) of the characters in a [`crate::profile::CharClass`];
-    /// the class is the second argument, a constant.
+    /// Share (0..=1) of the bytes in a [`crate::profile::CharClass`]
+    /// (written as the call's second argument, a constant; the call has
+    /// one operand).
     CharRatio(crate::profile::CharClass),
 }
 
@@ -144,6 +145,10 @@ pub enum Op {
     Deviation(u16),
     /// z-score of the node's length against its learned profile.
     LengthZ(u16),
+    /// The name of the node in the slot (`str`): the key of the node, or
+    /// of the nearest member above it through index and layer steps;
+    /// absent when a source comes first ([`crate::view::named_node`]).
+    Name(u16),
     /// Records an event in a counter and yields its value ([`Program::counters`]).
     Counter(u32),
 }

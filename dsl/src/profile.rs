@@ -1,24 +1,66 @@
 //! Character-distribution statistics: a value's share of each character
 //! class, and its distance from a learned profile of the same point.
 
-/// The character classes a profile counts.
+/// The character classes `char_ratio` takes (spec/rule-language.md,
+/// section 6.5). The first eight ([`CharClass::PROFILE`]) partition the
+/// bytes and are what a [`CharProfile`] counts; the last five
+/// (`safe_punct` to `other_punct`) are the punctuation classes of the
+/// nodes' telemetry (`rampart_telemetry::shape::char_class`), so that a
+/// learner can turn "no value of this point ever held a quote" into
+/// `char_ratio(query.id, quote) > 0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CharClass {
+    /// `a-z`.
     Lower,
+    /// `A-Z`.
     Upper,
+    /// `0-9`.
     Digit,
+    /// The space character (not tab: tab is [`CharClass::Control`]).
     Space,
     /// `. , - _ : ; ! ?` and `'` - punctuation common in prose and ids.
     Punct,
     /// Everything else printable in ASCII: `< > " / \ ( ) { } [ ] = & | $ % ...`.
     Special,
+    /// Bytes below 0x20 (tab included) and 0x7f.
     Control,
     /// Bytes >= 0x80.
     NonAscii,
+    /// Telemetry's `safe_punct`: `. - _ , : @`.
+    SafePunct,
+    /// Telemetry's `quote`: `'`, `"` and the backtick.
+    Quote,
+    /// Telemetry's `bracket`: `< > ( ) { } [ ]`.
+    Bracket,
+    /// Telemetry's `operator`: `= + * / % & | ^ ! ~`.
+    Operator,
+    /// Telemetry's `other_punct`: the printable ASCII punctuation in none
+    /// of the four classes above: `# $ ; ? \`.
+    OtherPunct,
 }
 
 impl CharClass {
-    pub const ALL: [CharClass; 8] = [
+    /// Every class `char_ratio` takes, in the order of the spec.
+    pub const ALL: [CharClass; 13] = [
+        CharClass::Lower,
+        CharClass::Upper,
+        CharClass::Digit,
+        CharClass::Space,
+        CharClass::Punct,
+        CharClass::Special,
+        CharClass::Control,
+        CharClass::NonAscii,
+        CharClass::SafePunct,
+        CharClass::Quote,
+        CharClass::Bracket,
+        CharClass::Operator,
+        CharClass::OtherPunct,
+    ];
+
+    /// The classes a [`CharProfile`] counts: every byte is in exactly one
+    /// ([`CharClass::of`]); [`CharProfile::classes`] and [`distribution`]
+    /// are indexed in this order.
+    pub const PROFILE: [CharClass; 8] = [
         CharClass::Lower,
         CharClass::Upper,
         CharClass::Digit,
@@ -39,6 +81,11 @@ impl CharClass {
             CharClass::Special => "special",
             CharClass::Control => "control",
             CharClass::NonAscii => "non_ascii",
+            CharClass::SafePunct => "safe_punct",
+            CharClass::Quote => "quote",
+            CharClass::Bracket => "bracket",
+            CharClass::Operator => "operator",
+            CharClass::OtherPunct => "other_punct",
         }
     }
 
@@ -46,6 +93,7 @@ impl CharClass {
         CharClass::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
+    /// The profile class of a byte (one of [`CharClass::PROFILE`]).
     pub fn of(b: u8) -> CharClass {
         match b {
             b'a'..=b'z' => CharClass::Lower,
@@ -59,12 +107,33 @@ impl CharClass {
         }
     }
 
+    /// True when the byte is in the class. The profile classes partition
+    /// the bytes, and so do the telemetry punctuation classes together
+    /// with letters, digits, space, control and non-ASCII; the two
+    /// families overlap (`.` is both `punct` and `safe_punct`).
+    pub fn contains(self, b: u8) -> bool {
+        match self {
+            CharClass::SafePunct => matches!(b, b'.' | b'-' | b'_' | b',' | b':' | b'@'),
+            CharClass::Quote => matches!(b, b'\'' | b'"' | b'`'),
+            CharClass::Bracket => {
+                matches!(b, b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'[' | b']')
+            }
+            CharClass::Operator => matches!(
+                b,
+                b'=' | b'+' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'!' | b'~'
+            ),
+            CharClass::OtherPunct => matches!(b, b'#' | b'$' | b';' | b'?' | b'\\'),
+            profile => CharClass::of(b) == profile,
+        }
+    }
+
     fn idx(self) -> usize {
         self as usize
     }
 }
 
-/// Share of each class in a value (sums to 1 for a non-empty value).
+/// Share of each profile class in a value (sums to 1 for a non-empty
+/// value), indexed like [`CharClass::PROFILE`].
 pub fn distribution(v: &[u8]) -> [f64; 8] {
     let mut counts = [0u32; 8];
     for &b in v {
@@ -74,12 +143,12 @@ pub fn distribution(v: &[u8]) -> [f64; 8] {
     counts.map(|c| f64::from(c) / n)
 }
 
-/// Share of one class.
+/// Share of the bytes of `v` in one class (0 for an empty value).
 pub fn ratio(v: &[u8], class: CharClass) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v.iter().filter(|&&b| CharClass::of(b) == class).count() as f64 / v.len() as f64
+    v.iter().filter(|&&b| class.contains(b)).count() as f64 / v.len() as f64
 }
 
 /// Shannon entropy in bits per byte.
@@ -105,7 +174,7 @@ pub fn entropy(v: &[u8]) -> f64 {
 /// What a learner knows about the values of one point of one endpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CharProfile {
-    /// Mean share of each class, indexed like [`CharClass::ALL`].
+    /// Mean share of each class, indexed like [`CharClass::PROFILE`].
     pub classes: [f64; 8],
     pub len_mean: f64,
     pub len_std: f64,
@@ -147,5 +216,69 @@ mod tests {
         assert_eq!(p.deviation(b"xyz"), 0.0);
         assert!((p.deviation(b"<>") - 1.0).abs() < 1e-9);
         assert_eq!(p.length_z(b"abcde"), 2.0);
+    }
+
+    /// A copy of `rampart_telemetry::shape::char_class` (which this crate
+    /// does not depend on): the classes the nodes report per point.
+    fn telemetry_class(b: u8) -> usize {
+        match b {
+            b'a'..=b'z' => 0,
+            b'A'..=b'Z' => 1,
+            b'0'..=b'9' => 2,
+            b' ' | b'\t' => 3,
+            b'.' | b'-' | b'_' | b',' | b':' | b'@' => 4,
+            b'\'' | b'"' | b'`' => 5,
+            b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'[' | b']' => 6,
+            b'=' | b'+' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'!' | b'~' => 7,
+            0..=31 | 127 => 9,
+            128..=255 => 10,
+            _ => 8,
+        }
+    }
+
+    #[test]
+    fn telemetry_classes_match_the_nodes_exactly() {
+        let pairs = [
+            (CharClass::Lower, 0),
+            (CharClass::Upper, 1),
+            (CharClass::Digit, 2),
+            (CharClass::SafePunct, 4),
+            (CharClass::Quote, 5),
+            (CharClass::Bracket, 6),
+            (CharClass::Operator, 7),
+            (CharClass::OtherPunct, 8),
+            (CharClass::NonAscii, 10),
+        ];
+        for b in 0..=255u8 {
+            for (c, t) in pairs {
+                assert_eq!(c.contains(b), telemetry_class(b) == t, "{c:?} {b:#04x}");
+            }
+            // The documented difference: telemetry's `space` holds tab,
+            // which the language counts as `control`.
+            let tab = b == b'\t';
+            assert_eq!(
+                CharClass::Space.contains(b),
+                telemetry_class(b) == 3 && !tab
+            );
+            assert_eq!(
+                CharClass::Control.contains(b),
+                telemetry_class(b) == 9 || tab
+            );
+        }
+    }
+
+    #[test]
+    fn profile_classes_partition_the_bytes() {
+        for b in 0..=255u8 {
+            let n = CharClass::PROFILE.iter().filter(|c| c.contains(b)).count();
+            assert_eq!(n, 1, "{b:#04x}");
+            assert_eq!(CharClass::PROFILE[CharClass::of(b).idx()], CharClass::of(b));
+        }
+        for c in CharClass::ALL {
+            assert_eq!(CharClass::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(ratio(b"a'b\"c", CharClass::Quote), 0.4);
+        assert_eq!(ratio(b"#$;?\\", CharClass::OtherPunct), 1.0);
+        assert_eq!(ratio(b"", CharClass::Quote), 0.0);
     }
 }

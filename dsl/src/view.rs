@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rampart_types::{Class, Finding, NodeId, Source, Tree};
+use rampart_types::{Class, Finding, NodeId, Seg, Source, Tree};
 
 use crate::path::{PointPath, Scratch};
 use crate::profile::CharProfile;
@@ -113,6 +113,32 @@ pub fn is_at_or_below(tree: &Tree, mut n: NodeId, target: NodeId) -> bool {
             None => return false,
         }
     }
+}
+
+/// The node whose key is the name of `n` (`name(POINT)`,
+/// spec/rule-language.md section 6.5): `n` itself when it is a member
+/// (a key), else the nearest member above it through index and layer
+/// steps (`body:json.tags[2]` and `query.q:base64` are named by `tags`
+/// and `q`). `None` when a source or the root comes first (`path[1]`,
+/// `body:json`, `method`), or for a node not in the tree.
+pub fn named_node(tree: &Tree, mut n: NodeId) -> Option<NodeId> {
+    if n.index() >= tree.len() {
+        return None;
+    }
+    loop {
+        let node = tree.node(n);
+        match node.seg {
+            Seg::Key { .. } => return Some(n),
+            Seg::Index(_) | Seg::Layer(_) => n = node.parent()?,
+            Seg::Source(_) | Seg::Root => return None,
+        }
+    }
+}
+
+/// The name of a point (see [`named_node`]): the key bytes as the tree
+/// holds them (header names lower-case).
+pub fn point_name(tree: &Tree, n: NodeId) -> Option<&[u8]> {
+    named_node(tree, n).and_then(|k| tree.key(tree.node(k).seg))
 }
 
 fn source_value(t: &Tree, s: Source) -> &[u8] {

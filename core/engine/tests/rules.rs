@@ -416,3 +416,110 @@ fn a_pack_is_swapped_in_and_a_bad_one_leaves_the_last_good_pack() {
     }
     assert!(slot.last_error().is_some());
 }
+
+fn with_body(method: &str, target: &str, content_type: &str, body: &str) -> Request {
+    let mut r = with_header(get(target), "Content-Type", content_type);
+    r.method = method.as_bytes().to_vec();
+    r.body = body.as_bytes().to_vec();
+    r
+}
+
+#[test]
+fn positive_security_rules_catch_unknown_names_and_unseen_characters() {
+    // What the learners emit (spec/rule-language.md section 6.5): names
+    // of parameters, members, fields and cookies never seen, and
+    // characters a parameter never held.
+    let e = engine(
+        Mode::Block,
+        r#"
+        rule p-query "unknown query parameter" {
+            origin learned "parameters seen on /search: q, page, sort"
+            endpoint "/search"
+            when any(query.*, name(it) not in ["q", "page", "sort"])
+              or any(query.*.*, name(it) not in ["q", "page", "sort"])
+            then score(20), tag("unknown-parameter")
+        }
+        rule p-json "unknown JSON member" {
+            origin learned "members seen on /api/users: name, email, tags"
+            method POST
+            endpoint "/api/users"
+            when any(body:json.**, name(it) not in ["name", "email", "tags"])
+            then score(20), tag("unknown-member")
+        }
+        rule p-form "unknown form field" {
+            origin learned "fields seen on /login: user, password"
+            endpoint "/login"
+            when any(body:form.*, name(it) not in ["user", "password"])
+            then score(20), tag("unknown-field")
+        }
+        rule p-cookie "unknown cookie" {
+            origin learned "cookies seen: sid, lang"
+            when any(cookie.*, name(it) not in ["sid", "lang"])
+            then tag("unknown-cookie")
+        }
+        rule c-quote "id never held a quote" {
+            origin learned "no value of query.id held a quote in 1.2M requests"
+            endpoint "/item"
+            when char_ratio(query.id, quote) > 0 or char_ratio(query.id, bracket) > 0
+            then score(25), tag("unseen-characters")
+        }
+        "#,
+    );
+    let tags = |r: Request| e.inspect(&r).rules.tags;
+    // Known names: nothing fires.
+    assert!(tags(get("/search?q=shoes&page=2&sort=price")).is_empty());
+    assert!(tags(with_header(get("/"), "Cookie", "sid=abc; lang=en")).is_empty());
+    assert!(tags(with_body(
+        "POST",
+        "/api/users",
+        "application/json",
+        r#"{"name":"ann","email":"a@b.co","tags":["x","y"]}"#,
+    ))
+    .is_empty());
+    assert!(tags(with_body(
+        "POST",
+        "/login",
+        "application/x-www-form-urlencoded",
+        "user=ann&password=secret",
+    ))
+    .is_empty());
+    assert!(tags(get("/item?id=A-1042")).is_empty());
+    // Unknown names fire.
+    assert_eq!(tags(get("/search?q=shoes&debug=1")), ["unknown-parameter"]);
+    assert_eq!(
+        tags(get("/search?q=shoes&admin[]=1")),
+        ["unknown-parameter"],
+        "a container parameter, seen through query.*.*"
+    );
+    assert!(
+        tags(get("/other?debug=1")).is_empty(),
+        "outside the endpoint"
+    );
+    assert_eq!(
+        tags(with_header(get("/"), "Cookie", "sid=abc; tracking=1")),
+        ["unknown-cookie"]
+    );
+    assert_eq!(
+        tags(with_body(
+            "POST",
+            "/api/users",
+            "application/json",
+            r#"{"name":"ann","is_admin":true}"#,
+        )),
+        ["unknown-member"]
+    );
+    assert_eq!(
+        tags(with_body(
+            "POST",
+            "/login",
+            "application/x-www-form-urlencoded",
+            "user=ann&password=secret&redirect=%2F%2Fevil",
+        )),
+        ["unknown-field"]
+    );
+    // Characters the parameter never held.
+    let odd = e.inspect(&get("/item?id=1%22"));
+    assert_eq!(odd.rules.tags, ["unseen-characters"]);
+    assert_eq!(odd.rules.matched, ["c-quote"]);
+    assert_eq!(tags(get("/item?id=%3C1%3E")), ["unseen-characters"]);
+}

@@ -1,6 +1,6 @@
 //! Differential fuzz target: the bytes drive a generator of rule sets (any
 //! mix of points, wildcards, quantifiers, string and number functions,
-//! format tests, globs, lists, findings, profiles, counters, allow
+//! names, format tests, globs, lists, findings, profiles, counters, allow
 //! exceptions and rate limits) and of a few requests; every request is
 //! evaluated in both phases by the reference interpreter and by the JIT,
 //! each with its own counter store, and the outcomes must be identical.
@@ -112,6 +112,33 @@ const TESTS: &[&str] = &[
     "is_ascii",
 ];
 const CMPS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
+/// Every class `char_ratio` takes.
+const CLASSES: &[&str] = &[
+    "lower",
+    "upper",
+    "digit",
+    "space",
+    "punct",
+    "special",
+    "control",
+    "non_ascii",
+    "safe_punct",
+    "quote",
+    "bracket",
+    "operator",
+    "other_punct",
+];
+/// Points whose names differ in kind: members, an index, a layer, none.
+const NAMED: &[&str] = &[
+    "query.*",
+    "query.q:base64",
+    "body:json.**",
+    "body:json.user.tags[*]",
+    "cookie.*",
+    "header.*",
+    "path",
+    "body:json",
+];
 
 struct Gen<'a, 'b> {
     g: &'b mut G<'a>,
@@ -119,6 +146,9 @@ struct Gen<'a, 'b> {
     it: bool,
     /// The rule's endpoint has `{id}`.
     param: bool,
+    /// Writing a counter key: a path stands for its first value, so
+    /// `name` takes only `it`.
+    key: bool,
 }
 
 impl Gen<'_, '_> {
@@ -141,13 +171,33 @@ impl Gen<'_, '_> {
         if depth == 0 {
             return self.point();
         }
-        match self.g.byte() % 7 {
+        match self.g.byte() % 8 {
             0 => self.g.pick(STR_LITS).into(),
             1 => format!("lower({})", self.s(depth - 1)),
             2 => format!("upper({})", self.s(depth - 1)),
             3 => format!("trim({})", self.s(depth - 1)),
+            4 => self.name(),
             _ => self.point(),
         }
+    }
+
+    /// `name(..)` of `it` or of a request point.
+    fn name(&mut self) -> String {
+        if self.it && (self.key || self.g.byte().is_multiple_of(2)) {
+            return "name(it)".into();
+        }
+        if self.key {
+            return self.g.pick(STR_LITS).into();
+        }
+        format!("name({})", self.g.pick(NAMED))
+    }
+
+    /// A counter key.
+    fn key(&mut self, depth: u32) -> String {
+        let outer = std::mem::replace(&mut self.key, true);
+        let k = self.s(depth);
+        self.key = outer;
+        k
     }
 
     fn n(&mut self, depth: u32) -> String {
@@ -156,9 +206,12 @@ impl Gen<'_, '_> {
             0 => format!("len({})", self.s(d)),
             1 => format!("num({})", self.s(d)),
             2 => format!("entropy({})", self.s(d)),
-            3 => format!("char_ratio({}, digit)", self.s(d)),
-            4 => format!("count({}, 1s)", self.s(d)),
-            5 => format!("distinct(client.ip, {}, 5s)", self.s(d)),
+            3 => {
+                let class = self.g.pick(CLASSES);
+                format!("char_ratio({}, {class})", self.s(d))
+            }
+            4 => format!("count({}, 1s)", self.key(d)),
+            5 => format!("distinct(client.ip, {}, 5s)", self.key(d)),
             6 => "response.status".into(),
             7 => "deviation(query.q)".into(),
             8 => "length_z(query.q)".into(),
@@ -236,6 +289,7 @@ fn rules(g: &mut G<'_>) -> String {
             g,
             it: false,
             param: ep.contains("{id}"),
+            key: false,
         };
         let depth = 1 + gen.g.byte() % 4;
         let cond = gen.b(u32::from(depth));
@@ -299,6 +353,11 @@ fn request(g: &mut G<'_>) -> StaticView {
             nodes.push(leaf(&mut t, q, k, val));
         }
     }
+    if let (Some(&p), true) = (nodes.last(), g.byte().is_multiple_of(3)) {
+        // A decoding of the last parameter: named by the parameter.
+        let v = t.push_bytes(g.pick(VALUES));
+        nodes.push(t.push_node(p, Seg::Layer("base64"), NodeKind::Leaf, v));
+    }
     let h = t.push_node(
         NodeId::ROOT,
         Seg::Source(Source::Header),
@@ -330,6 +389,14 @@ fn request(g: &mut G<'_>) -> StaticView {
         let user = leaf(&mut t, json, b"user", b"");
         let name = g.pick(VALUES);
         nodes.push(leaf(&mut t, user, b"name", name));
+        if g.byte().is_multiple_of(2) {
+            // An array: its elements are named by `tags`.
+            let tags = leaf(&mut t, user, b"tags", b"");
+            for i in 0..1 + u32::from(g.byte() % 2) {
+                let v = t.push_bytes(g.pick(VALUES));
+                nodes.push(t.push_node(tags, Seg::Index(i), NodeKind::Leaf, v));
+            }
+        }
     }
     let mut findings = Vec::new();
     for _ in 0..g.byte() % 3 {

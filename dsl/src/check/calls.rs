@@ -68,6 +68,17 @@ impl ExprCx<'_> {
                     slot: None,
                 });
             }
+            "name" => {
+                self.no_named(name, args)?;
+                self.arity(name, args, 1, 1, span)?;
+                let slot = self.point_arg(name, &args[0])?;
+                let id = self.push(Op::Name(slot), Ty::Str);
+                return Some(Val {
+                    id,
+                    ty: Ty::Str,
+                    slot: None,
+                });
+            }
             "char_ratio" => {
                 self.no_named(name, args)?;
                 self.arity(name, args, 2, 2, span)?;
@@ -83,13 +94,22 @@ impl ExprCx<'_> {
                         .iter()
                         .map(|c| c.as_str())
                         .collect();
+                    let written = match &args[1].value.kind {
+                        ExprKind::Point(p) if p.steps.is_empty() => Some(p.root.value.as_str()),
+                        _ => None,
+                    };
+                    let help = match written.and_then(|w| funcs::suggest(w, names.iter().copied()))
+                    {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("use one of {}", names.join(", ")),
+                    };
                     self.diags.push(
                         Diagnostic::error(
                             code::BAD_ARGUMENT,
                             args[1].span,
                             "unknown character class",
                         )
-                        .with_help(format!("use one of {}", names.join(", "))),
+                        .with_help(help),
                     );
                     return None;
                 };
@@ -228,11 +248,16 @@ impl ExprCx<'_> {
         }
         let v = self.point(p)?;
         v.slot.or_else(|| {
-            self.err(
-                code::TYPE,
-                a.value.span,
-                format!("`{f}` takes a request point"),
-            );
+            let msg = if self.first_mode {
+                // A counter key takes the first value of a path, not a
+                // point.
+                format!(
+                    "`{f}` cannot take a path in a counter or rate-limit key (a key takes a path's first value); use `it` inside any(PATH, ..)"
+                )
+            } else {
+                format!("`{f}` takes a request point")
+            };
+            self.err(code::TYPE, a.value.span, msg);
             None
         })
     }

@@ -150,6 +150,7 @@ pub(crate) const SPECIAL: &[&str] = &[
     "deviation",
     "length_z",
     "char_ratio",
+    "name",
 ];
 
 pub(crate) fn lookup(name: &str) -> Option<&'static Sig> {

@@ -100,6 +100,9 @@ pub(crate) extern "C" fn rt_finding(p: *mut c_void, site: u32, node: u64) -> i8 
 pub(crate) extern "C" fn rt_profile(p: *mut c_void, kind: u32, node: u64) -> f64 {
     with_ctx(p, f64::NAN, |c| c.profile(kind, node))
 }
+pub(crate) extern "C" fn rt_name(p: *mut c_void, node: u64) -> Handle {
+    with_ctx(p, 0, |c| c.name(node))
+}
 pub(crate) extern "C" fn rt_key_begin(p: *mut c_void, site: u32, rule: u32) {
     with_ctx(p, (), |c| c.key_begin(site, rule))
 }

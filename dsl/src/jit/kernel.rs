@@ -236,7 +236,7 @@ pub(crate) fn slots_bound(prog: &Program, root: ExprId) -> bool {
             return false;
         };
         let used = match &e.op {
-            Op::Slot(s) | Op::Deviation(s) | Op::LengthZ(s) => Some(*s),
+            Op::Slot(s) | Op::Deviation(s) | Op::LengthZ(s) | Op::Name(s) => Some(*s),
             Op::Finding { slot, .. } => *slot,
             _ => None,
         };

@@ -35,6 +35,8 @@ const TAG_ARENA: u64 = 3 << TAG_SHIFT;
 pub(crate) const TAG_IP: u64 = 4 << TAG_SHIFT;
 pub(crate) const TAG_SESSION: u64 = 5 << TAG_SHIFT;
 const TAG_PATH: u64 = 6 << TAG_SHIFT;
+/// The key of a member node (`name(..)`): the payload is the node.
+const TAG_KEY: u64 = 7 << TAG_SHIFT;
 const PAYLOAD: u64 = (1 << TAG_SHIFT) - 1;
 /// Start and length of a range share the payload: 30 bits each.
 const RANGE_BITS: u32 = 30;
@@ -199,6 +201,9 @@ impl<'a> Ctx<'a> {
                 let (s, l) = unrange(h);
                 self.path.get(s..s + l)
             }
+            TAG_KEY => (p < self.tree.len() as u64)
+                .then(|| self.tree.key(self.tree.node(NodeId(p as u32)).seg))
+                .flatten(),
             _ => None,
         }
     }
@@ -506,6 +511,18 @@ impl<'a> Ctx<'a> {
                 }
             }
             None => f64::NAN,
+        }
+    }
+
+    /// `name(..)` of a node: the key of the member that names it
+    /// ([`crate::view::named_node`]), absent when none does.
+    pub fn name(&self, node: u64) -> Handle {
+        let Ok(n) = u32::try_from(node) else {
+            return ABSENT;
+        };
+        match crate::view::named_node(self.tree, NodeId(n)) {
+            Some(k) => TAG_KEY | u64::from(k.0),
+            None => ABSENT,
         }
     }
 

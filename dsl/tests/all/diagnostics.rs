@@ -470,3 +470,103 @@ fn a_syntax_error_inside_a_rule_set_hides_nothing() {
         Some("compare with `==`; `=` only names an argument: block(status = 403)")
     );
 }
+
+#[test]
+fn name_takes_one_request_point() {
+    one(
+        &when("name(\"q\") == \"q\""),
+        "E0303",
+        "`name` takes a request point such as query.q",
+        2,
+        15,
+    );
+    one(
+        &when("name(client.ip) == \"ip\""),
+        "E0303",
+        "`name` takes a request point, not a context value",
+        2,
+        15,
+    );
+    one(
+        &when("name(lower(query.q)) == \"q\""),
+        "E0303",
+        "`name` takes a request point such as query.q",
+        2,
+        15,
+    );
+    one(
+        &when("name() == \"q\""),
+        "E0302",
+        "`name` takes 1 argument, found 0",
+        2,
+        10,
+    );
+    one(
+        &when("name(query.q, query.p) == \"q\""),
+        "E0302",
+        "`name` takes 1 argument, found 2",
+        2,
+        10,
+    );
+    one(
+        &when("name(p = query.q) == \"q\""),
+        "E0304",
+        "`name` takes no named arguments",
+        2,
+        15,
+    );
+    one(
+        &when("name(query.q) > 1"),
+        "E0303",
+        "cannot compare str with num using `>`",
+        2,
+        10,
+    );
+    one(
+        &when("name(it) == \"q\""),
+        "E0307",
+        "`it` used outside any(..) or all(..)",
+        2,
+        15,
+    );
+    one(
+        &when("count(name(query.q), 1m) > 1"),
+        "E0303",
+        "`name` cannot take a path in a counter or rate-limit key (a key takes a path's first value); use `it` inside any(PATH, ..)",
+        2,
+        21,
+    );
+}
+
+#[test]
+fn char_ratio_takes_a_known_class() {
+    one(
+        &when("char_ratio(query.q, quotes) > 0"),
+        "E0304",
+        "unknown character class",
+        2,
+        30,
+    );
+    let d = compile_str("t.rules", &when("char_ratio(query.q, quotes) > 0")).expect_err("error");
+    assert_eq!(d.list[0].help.as_deref(), Some("did you mean `quote`?"));
+    let d = compile_str("t.rules", &when("char_ratio(query.q, \"quote\") > 0")).expect_err("error");
+    let help = d.list[0].help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("safe_punct, quote, bracket, operator, other_punct"),
+        "{help}"
+    );
+    one(
+        &when("char_ratio(query.q) > 0"),
+        "E0302",
+        "`char_ratio` takes 2 arguments, found 1",
+        2,
+        10,
+    );
+    for class in ["safe_punct", "quote", "bracket", "operator", "other_punct"] {
+        compile_str(
+            "t.rules",
+            &when(&format!("char_ratio(query.q, {class}) > 0")),
+        )
+        .unwrap_or_else(|d| panic!("{class}: {}", d.render()));
+    }
+}

@@ -93,3 +93,78 @@ fn an_invalid_program_is_refused() {
     let err = Jit::default().compile(Arc::new(prog)).expect_err("refused");
     assert!(err.0.contains("invalid program"), "{err}");
 }
+
+/// What the learners emit: per endpoint, unknown parameters, JSON members
+/// and cookies by `name`, and characters never seen in a parameter by
+/// the telemetry classes.
+fn learned_pack(endpoints: usize) -> String {
+    let mut s = String::new();
+    for i in 0..endpoints {
+        s.push_str(&format!(
+            r#"rule q{i} "unknown query parameter" {{
+    origin learned "parameters seen: q, page, p{i}"
+    endpoint "/e{i}"
+    when any(query.*, name(it) not in ["q", "page", "p{i}"])
+    then score(20)
+}}
+rule j{i} "unknown JSON member" {{
+    origin learned "members seen: name, tags"
+    endpoint "/e{i}"
+    when any(body:json.**, name(it) not in ["name", "tags", "m{i}"])
+    then score(20), tag("unknown-member")
+}}
+rule c{i} "characters never seen" {{
+    origin learned "q never held a quote, bracket or other punctuation"
+    endpoint "/e{i}"
+    when char_ratio(query.q, quote) > 0 or char_ratio(query.q, bracket) > 0
+      or char_ratio(query.q, other_punct) > 0.{i}
+      or all(query.*, char_ratio(it, safe_punct) == 0 and char_ratio(it, operator) < 0.5)
+    then score(10)
+}}
+"#
+        ));
+    }
+    s.push_str(
+        r#"rule ck "unknown cookie" {
+    when any(cookie.*, name(it) not in ["sid"] and distinct(client.ip, name(it), 1m) > 1)
+    then tag("cookie")
+}
+"#,
+    );
+    s
+}
+
+#[test]
+fn learned_rules_agree_with_the_interpreter() {
+    let prog = Arc::new(compile_str("learned.rules", &learned_pack(10)).expect("pack compiles"));
+    let interp = Interpreter.compile(prog.clone()).expect("interpreter");
+    let jit = Jit::default().compile(prog).expect("jit");
+    let (mut ci, mut cj) = (MemoryCounters::default(), MemoryCounters::default());
+    let reqs = [
+        Req::get("/e1?q=shoes&page=2&p1=x").cookie("sid", "1"),
+        Req::get("/e2?q=o'brien&debug=1").cookie("trk", "1"),
+        Req::get("/e3?q=a%23b&page=1;2").cookie("lang", "en"),
+        Req::post("/e4?q=x")
+            .leaf("body:json.name", "ann")
+            .leaf("body:json.tags[0]", "a")
+            .leaf("body:json.tags[1].m4", "b"),
+        Req::post("/e5")
+            .leaf("body:json.name", "ann")
+            .leaf("body:json.role", "admin")
+            .leaf("query.q:base64", "<(x)>"),
+        Req::get("/e6?q=a.b&x=1=2"),
+        Req::get("/e7"),
+    ];
+    let mut matched = 0;
+    for t in 0..3u64 {
+        for (k, r) in reqs.iter().enumerate() {
+            let (mut a, mut b) = (Outcome::default(), Outcome::default());
+            interp.evaluate(&r.view, RulePhase::Request, &mut ci, t * 1000, &mut a);
+            jit.evaluate(&r.view, RulePhase::Request, &mut cj, t * 1000, &mut b);
+            assert_eq!(a, b, "request {k} at step {t}");
+            matched += a.matched.len();
+        }
+    }
+    assert!(matched >= 15, "the learned rules should match ({matched})");
+    assert_eq!(jit.helper_panics(), 0);
+}

@@ -296,3 +296,171 @@ fn atoms_lower_to_existential_loops() {
     assert!(hit("lower(query.q) == query.q", &Req::get("/?q=abc")));
     assert!(!hit("lower(query.q) == query.q", &Req::get("/?q=aBc")));
 }
+
+#[test]
+fn unknown_parameters_by_name() {
+    let r = || {
+        Rules::new(
+            r#"rule p1 "unknown query parameter" {
+    endpoint "/search"
+    when any(query.*, name(it) not in ["q", "page", "sort"])
+    then score(20)
+}
+rule p2 "unknown JSON member" {
+    endpoint "/api/users"
+    when any(body:json.*, name(it) not in ["name", "email"])
+    then score(20)
+}
+rule p3 "unknown form field" {
+    endpoint "/login"
+    when any(body:form.*, name(it) not in ["user", "password"])
+    then score(20)
+}
+rule p4 "unknown cookie" {
+    when any(cookie.*, name(it) not in ["sid", "lang"])
+    then tag("odd-cookie")
+}
+"#,
+        )
+    };
+    let mut rules = r();
+    assert!(rules
+        .run(&Req::get("/search?q=shoes&page=2&sort=price"))
+        .is_empty());
+    assert!(rules.run(&Req::get("/search")).is_empty(), "no parameter");
+    assert_eq!(
+        rules.run(&Req::get("/search?q=shoes&debug=1")),
+        ["p1: score +20"]
+    );
+    assert!(
+        rules.run(&Req::get("/other?debug=1")).is_empty(),
+        "out of scope"
+    );
+    let known = Req::post("/api/users")
+        .leaf("body:json.name", "ann")
+        .leaf("body:json.email", "a@b.co");
+    assert!(rules.run(&known).is_empty());
+    let extra = Req::post("/api/users")
+        .leaf("body:json.name", "ann")
+        .leaf("body:json.is_admin", "true");
+    assert_eq!(rules.run(&extra), ["p2: score +20"]);
+    let form = Req::post("/login")
+        .leaf("body:form.user", "ann")
+        .leaf("body:form.password", "x");
+    assert!(rules.run(&form).is_empty());
+    let form = form.leaf("body:form.redirect", "//evil");
+    assert_eq!(rules.run(&form), ["p3: score +20"]);
+    let cookies = Req::get("/").cookie("sid", "1").cookie("lang", "en");
+    assert!(rules.run(&cookies).is_empty());
+    assert_eq!(
+        rules.run(&cookies.cookie("tracking", "x")),
+        ["p4: tag odd-cookie"]
+    );
+}
+
+#[test]
+fn names_of_members_indexes_and_layers() {
+    let req = Req::post("/api/v1/users?q=x&q=y&debug=1")
+        .leaf("query.q:base64", "decoded")
+        .leaf("body:json.tags[0]", "a")
+        .leaf("body:json.user.bio", "hi")
+        .leaf("body:json.user.roles[1].id", "7")
+        .leaf("body:xml.order[\"@id\"]", "9")
+        .header("User-Agent", "curl")
+        .leaf("header.authorization:basic.user", "bob");
+    // A member is named by its key; with a path argument the atom is
+    // existential, like any other.
+    assert!(hit("name(query.q) == \"q\"", &req));
+    assert!(hit("name(query.*) == \"debug\"", &req));
+    assert!(!hit("name(query.*) == \"nope\"", &req));
+    assert!(hit("name(body:json.user.bio) == \"bio\"", &req));
+    assert!(hit("name(body:xml.order[\"@id\"]) == \"@id\"", &req));
+    assert!(hit("name(header[\"User-Agent\"]) == \"user-agent\"", &req));
+    assert!(hit(
+        "name(header.authorization:basic.user) == \"user\"",
+        &req
+    ));
+    // Index and layer steps keep the name of the member above them.
+    assert!(hit("name(body:json.tags[0]) == \"tags\"", &req));
+    assert!(hit("name(body:json.user.roles[1]) == \"roles\"", &req));
+    assert!(hit("name(query.q:base64) == \"q\"", &req));
+    assert!(hit(
+        "name(header.authorization:basic) == \"authorization\"",
+        &req
+    ));
+    assert!(hit(
+        "all(body:json.**, name(it) in [\"tags\", \"bio\", \"id\"])",
+        &req
+    ));
+    // No member at or above the point within its source: absent.
+    for p in ["path[1]", "path", "body", "body:json", "method", "query"] {
+        assert!(!hit(&format!("name({p}) == \"\""), &req), "{p}");
+        assert!(!hit(&format!("name({p}) != \"\""), &req), "{p}");
+        assert!(!hit(&format!("len(name({p})) >= 0"), &req), "{p}");
+    }
+    assert!(!hit("name(query.nope) != \"x\"", &req), "no point");
+    // `not in` of an absent name holds; `~ "*"` keeps named points only.
+    let top = Req::post("/").leaf("body:json[0]", "a");
+    assert!(hit("any(body:json.*, name(it) not in [\"a\"])", &top));
+    assert!(!hit(
+        "any(body:json.*, name(it) ~ \"*\" and name(it) not in [\"a\"])",
+        &top
+    ));
+    // Container parameters (`a[]=1`, `u[x]=1`) are reached one level
+    // further down.
+    let nested = Req::get("/?q=1")
+        .leaf("query.a[0]", "1")
+        .leaf("query.u.x", "2");
+    assert!(!hit("any(query.*, name(it) not in [\"q\"])", &nested));
+    assert!(hit("any(query.*.*, name(it) == \"a\")", &nested));
+    assert!(hit("any(query.*.*, name(it) == \"x\")", &nested));
+    // A name is a value like any other.
+    assert!(hit("any(query.*, upper(name(it)) == \"DEBUG\")", &req));
+    assert!(hit(
+        "any(query.*, name(it) ~ \"deb*\" and it == \"1\")",
+        &req
+    ));
+    assert!(hit(
+        "any(body:json.user.*, any(body:json.tags[*], name(it) == \"tags\"))",
+        &req
+    ));
+    assert!(hit("any(query.*, starts_with(name(it), \"de\"))", &req));
+    assert!(!hit("any(query.*, name(it) == it)", &req));
+}
+
+#[test]
+fn names_in_counter_keys() {
+    // Distinct unknown parameter names per client: the name of `it`
+    // inside a quantifier is a key like any other.
+    let mut r =
+        rule("any(query.*, name(it) not in [\"q\"] and distinct(client.ip, name(it), 1m) >= 3)");
+    assert!(r.run_at(&Req::get("/?q=1&a=1"), 0).is_empty());
+    assert!(r.run_at(&Req::get("/?q=1&b=1"), 1).is_empty());
+    assert!(r.run_at(&Req::get("/?q=1&a=2"), 2).is_empty());
+    assert_eq!(r.run_at(&Req::get("/?c=1"), 3), ["r: block 403"]);
+}
+
+#[test]
+fn telemetry_character_classes() {
+    let req = Req::get("/?id=o'connor&b=<(a)>&o=a%3D1&x=a#b&s=a.b-c_d,e:f@g&t=a\tb&u=A1");
+    for (cond, want) in [
+        ("char_ratio(query.id, quote) > 0", true),
+        ("char_ratio(query.id, quote) == 0.125", true),
+        ("char_ratio(query.u, quote) > 0", false),
+        ("char_ratio(query.b, bracket) == 0.8", true),
+        ("char_ratio(query.o, operator) > 0.1", true),
+        ("char_ratio(query.o, other_punct) == 0", true),
+        ("char_ratio(query.x, other_punct) > 0.3", true),
+        ("char_ratio(query.s, safe_punct) > 0.46", true),
+        ("char_ratio(query.s, punct) > 0.3", true),
+        // `space` is the space character only: tab is `control` (the
+        // nodes' telemetry counts tab as space).
+        ("char_ratio(query.t, space) == 0", true),
+        ("char_ratio(query.t, control) > 0.3", true),
+        ("char_ratio(query.u, upper) == 0.5", true),
+        ("all(query.*, char_ratio(it, non_ascii) == 0)", true),
+        ("any(query.*, char_ratio(lower(it), quote) > 0)", true),
+    ] {
+        assert_eq!(hit(cond, &req), want, "{cond}");
+    }
+}

@@ -29,7 +29,7 @@ fn spec_examples_compile() {
             panic!("example does not compile:\n{block}\n{}", d.render());
         }
     }
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
 }
 
 /// The contents of the fenced blocks without a language tag.

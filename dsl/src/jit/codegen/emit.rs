@@ -33,7 +33,7 @@ pub(super) fn natural(op: &Op) -> Ty {
         | Op::Glob(..)
         | Op::Finding { .. } => Ty::Bool,
         Op::Num(_) | Op::Deviation(_) | Op::LengthZ(_) | Op::Counter(_) => Ty::Num,
-        Op::Str(_) | Op::Slot(_) | Op::PathParam(_) | Op::First(_) => Ty::Str,
+        Op::Str(_) | Op::Slot(_) | Op::PathParam(_) | Op::First(_) | Op::Name(_) => Ty::Str,
         Op::Context(Cx::ResponseStatus) => Ty::Num,
         Op::Context(_) => Ty::Str,
         Op::Call(f, ..) => match f {
@@ -222,6 +222,10 @@ impl Emit<'_, '_> {
                 let node = self.slot(*s);
                 let kind = self.i32c(kind);
                 self.call1(H::Profile, &[kind, node])?
+            }
+            Op::Name(s) => {
+                let node = self.slot(*s);
+                self.call1(H::Name, &[node])?
             }
             Op::Counter(c) => self.counter(*c)?,
         })

@@ -49,9 +49,10 @@ pub(super) enum H {
     KeyPush,
     Counter,
     Kernel,
+    Name,
 }
 
-pub(super) const N_HELPERS: usize = 20;
+pub(super) const N_HELPERS: usize = 21;
 
 /// A helper: name, address, parameters after the context pointer, result.
 pub(super) type Helper = (&'static str, *const u8, &'static [K], Option<K>);
@@ -144,5 +145,6 @@ pub(super) fn helpers() -> [Helper; N_HELPERS] {
             &[I32, I32],
             Some(I8),
         ),
+        ("rt_name", abi::rt_name as *const u8, &[I64], Some(I64)),
     ]
 }
