@@ -41,8 +41,8 @@
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
 use crate::util::{
-    find_byte, head, ident_end, in_table, is_ident, is_layer, keys_up, place, skip_ws, starts_ci,
-    Place, Reporter,
+    find_byte, head, ident_end, in_table, is_ident, is_layer, keys_below_layer, keys_up, place,
+    skip_ws, starts_ci, Place, Reporter,
 };
 
 const NAME: &str = "nosql";
@@ -80,6 +80,9 @@ impl Detector for NosqlDetector {
         // The keys above the point are read with its value, not again when
         // the engine offers a member's name on its own.
         if ctx.is_value(value) {
+            // Keys inside a GraphQL document are GraphQL names: `$x` there
+            // declares a variable.
+            let graphql = keys_below_layer(ctx, "graphql").unwrap_or(0);
             keys_up(ctx, |level, key| {
                 if level == 0 && orm {
                     if let Some((score, what)) = orm_lookup(head(key), s) {
@@ -97,7 +100,7 @@ impl Detector for NosqlDetector {
                         );
                     }
                 }
-                if let Some((op, score)) = key_operator(head(key)) {
+                if let Some((op, score)) = key_operator(head(key)).filter(|_| level >= graphql) {
                     rep.report(
                         "nosql.operator-key",
                         score,

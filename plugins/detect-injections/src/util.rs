@@ -142,6 +142,29 @@ pub(crate) fn keys_up<'t>(ctx: &DetectCtx<'t>, mut f: impl FnMut(usize, &'t [u8]
     }
 }
 
+/// How many keys lie between the point and the nearest `layer` layer above
+/// it (`None` when it is not under one). Those keys are written in that
+/// layer's language: under `:graphql`, `$x` is a variable, not an operator.
+pub(crate) fn keys_below_layer(ctx: &DetectCtx<'_>, layer: &str) -> Option<usize> {
+    let tree = ctx.tree;
+    let mut id = ctx.point;
+    let mut keys = 0;
+    for _ in 0..MAX_WALK {
+        if !node_ok(ctx, id) {
+            return None;
+        }
+        let node = tree.node(id);
+        match node.seg {
+            Seg::Key { .. } => keys += 1,
+            Seg::Layer(l) if l == layer => return Some(keys),
+            Seg::Root | Seg::Source(_) => return None,
+            _ => {}
+        }
+        id = node.parent()?;
+    }
+    None
+}
+
 /// The point's own key, through layers (`query.q:base64` is keyed `q`).
 pub(crate) fn own_key<'t>(ctx: &DetectCtx<'t>) -> Option<&'t [u8]> {
     let tree = ctx.tree;

@@ -41,6 +41,7 @@ pub fn layer(name: &str) -> &'static str {
         "url" => "url",
         "jsesc" => "jsesc",
         "html" => "html",
+        "graphql" => "graphql",
         other => panic!("unknown layer {other}"),
     }
 }
