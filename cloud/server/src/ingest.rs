@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rampart_store::chrono::DateTime;
 use rampart_store::serde_json::Value;
-use rampart_store::{NewAttackEvent, Store, Timestamp};
+use rampart_store::{NewAttackEvent, NewClientWindow, Store, Timestamp};
 use rampart_telemetry::shape::CHAR_CLASSES;
 use rampart_telemetry::sketch::LOG_BUCKETS;
-use rampart_telemetry::{AttackEvent, Batch, EndpointStats, LogHistogram, PointStats};
+use rampart_telemetry::{AttackEvent, Batch, ClientStats, EndpointStats, LogHistogram, PointStats};
 use tracing::warn;
 
 /// Longest method, path shape, point and request id a batch may carry.
@@ -49,6 +49,24 @@ pub(crate) fn validate(b: &Batch) -> Result<(), String> {
             if p.point.trim().is_empty() || p.point.len() > MAX_POINT {
                 return Err("a point's path must be 1 to 4096 bytes".into());
             }
+        }
+    }
+    for c in &b.clients {
+        if c.client.is_empty() || c.client.len() > MAX_NAME {
+            return Err("a client's key must be 1 to 256 bytes".into());
+        }
+        if c.kind != "ip" && c.kind != "session" {
+            return Err(format!(
+                "a client's kind must be ip or session, not {:?}",
+                c.kind
+            ));
+        }
+        if c.endpoints
+            .keys()
+            .chain(c.transitions.keys())
+            .any(|k| k.len() > MAX_PATH)
+        {
+            return Err("a client's endpoint or transition is too long".into());
         }
     }
     for a in &b.attacks {
@@ -99,6 +117,7 @@ pub(crate) async fn ingest(
         .map_err(|_| rampart_store::Error::Invalid("seq is out of range".into()))?;
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let events = attack_rows(&batch.attacks);
+    let windows = client_rows(&batch);
     let endpoints = group(batch.endpoints);
     let ing = store.begin_ingest().await?;
     if !ing.record_metric_batch(node_id, seq, size).await? {
@@ -127,6 +146,8 @@ pub(crate) async fn ingest(
         }
     }
     let n_events = ing.insert_attack_events(node_id, &events).await?;
+    ing.insert_client_windows(application_id, node_id, &windows)
+        .await?;
     ing.commit().await?;
     Ok(Ingested {
         accepted: true,
@@ -165,6 +186,24 @@ fn group(endpoints: Vec<EndpointStats>) -> Grouped {
         }
     }
     out
+}
+
+/// The store's rows for the batch's per-client aggregates: one per client
+/// key, with the batch's window (the behaviour layer reads them back by
+/// time).
+fn client_rows(b: &Batch) -> Vec<NewClientWindow> {
+    let start = i64::try_from(b.window_start).unwrap_or(i64::MAX);
+    let end = i64::try_from(b.window_end).unwrap_or(i64::MAX);
+    b.clients
+        .iter()
+        .map(|c: &ClientStats| NewClientWindow {
+            window_start: start,
+            window_end: end,
+            client: c.client.clone(),
+            kind: c.kind.clone(),
+            stats: serde_json::to_string(c).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The stored statistics of an endpoint (an [`EndpointStats`] without

@@ -50,11 +50,18 @@ impl Schema {
     }
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    statements: initial_schema,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        statements: initial_schema,
+    },
+    Migration {
+        version: 2,
+        name: "learning: endpoint templates, client windows, behaviour alerts",
+        statements: learning_schema,
+    },
+];
 
 /// The latest schema version this build knows.
 pub(crate) fn latest_version() -> i64 {
@@ -636,6 +643,97 @@ fn initial_schema() -> Vec<Schema> {
                 .col(time("acquired_at"))
                 .col(time("expires_at"))
                 .take(),
+        ),
+    ]
+}
+
+/// Version 2: what the learners need beyond version 1. The endpoint
+/// templates they reconstruct (the `endpoints` rows stay the path shapes
+/// the nodes report), the per-client aggregates of each batch (behaviour),
+/// and the behaviour alerts raised on them.
+fn learning_schema() -> Vec<Schema> {
+    use ForeignKeyAction::Cascade;
+    vec![
+        table(
+            Table::create()
+                .table("learned_endpoints")
+                .col(id())
+                .col(big("application_id"))
+                .col(text("method"))
+                .col(text("template"))
+                .col(text("operation"))
+                .col(text_null("function_label"))
+                .col(real_null("function_confidence"))
+                .col(text("change"))
+                .col(text("detail"))
+                .col(time("first_seen_at"))
+                .col(time("last_seen_at"))
+                .col(time("updated_at"))
+                .foreign_key(&mut fk(
+                    "learned_endpoints",
+                    "application_id",
+                    "applications",
+                    Cascade,
+                ))
+                .take(),
+        ),
+        index(
+            "ux_learned_endpoints_key",
+            "learned_endpoints",
+            &["application_id", "method", "template", "operation"],
+            true,
+        ),
+        table(
+            Table::create()
+                .table("client_windows")
+                .col(id())
+                .col(big("application_id"))
+                .col(big("node_id"))
+                .col(big("window_start"))
+                .col(big("window_end"))
+                .col(text("client"))
+                .col(text("kind"))
+                .col(text("stats"))
+                .foreign_key(&mut fk(
+                    "client_windows",
+                    "application_id",
+                    "applications",
+                    Cascade,
+                ))
+                .foreign_key(&mut fk("client_windows", "node_id", "nodes", Cascade))
+                .take(),
+        ),
+        index(
+            "ix_client_windows_time",
+            "client_windows",
+            &["application_id", "window_end"],
+            false,
+        ),
+        table(
+            Table::create()
+                .table("behaviour_alerts")
+                .col(id())
+                .col(big("application_id"))
+                .col(text("client"))
+                .col(text("kind"))
+                .col(text("threat"))
+                .col(ColumnDef::new("score").double().not_null())
+                .col(text("explanation"))
+                .col(big("window_end"))
+                .col(time("created_at"))
+                .foreign_key(&mut fk(
+                    "behaviour_alerts",
+                    "application_id",
+                    "applications",
+                    Cascade,
+                ))
+                .take(),
+        ),
+        index(
+            "ux_behaviour_alerts_key",
+            "behaviour_alerts",
+            &["application_id", "client", "threat", "window_end"],
+            true,
         ),
     ]
 }

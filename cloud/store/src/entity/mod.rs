@@ -13,10 +13,13 @@
 pub mod api_token;
 pub mod application;
 pub mod attack_event;
+pub mod behaviour_alert;
+pub mod client_window;
 pub mod endpoint;
 pub mod enrollment_token;
 pub mod incident;
 pub mod job_lease;
+pub mod learned_endpoint;
 pub mod learned_profile;
 pub mod metric_batch;
 pub mod node;

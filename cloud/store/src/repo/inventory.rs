@@ -24,7 +24,7 @@ use crate::{now, write_txn, Store, Timestamp};
 /// so that two concurrent uploads cannot deadlock.
 #[derive(Debug)]
 pub struct Ingest {
-    txn: DatabaseTransaction,
+    pub(super) txn: DatabaseTransaction,
 }
 
 impl Store {

@@ -2,6 +2,7 @@
 
 mod applications;
 mod inventory;
+mod learning;
 mod leases;
 mod nodes;
 mod rules;
@@ -11,6 +12,7 @@ mod users;
 
 pub use applications::DEFAULT_PACK_SCHEDULE_SECS;
 pub use inventory::Ingest;
+pub use learning::{NewBehaviourAlert, NewClientWindow, NewLearnedEndpoint};
 pub use nodes::Heartbeat;
 pub use rules::NewRule;
 pub use scanning::{NewIncident, NewScanJob, OpenedIncident};

@@ -71,6 +71,24 @@ impl Store {
             .await?)
     }
 
+    /// How many attack events of an application a rule decided or fired
+    /// in, at or after `since` (a learned rule's matches while monitoring).
+    pub async fn count_attack_events_by_rule(
+        &self,
+        application_id: i64,
+        rule: &str,
+        since: Timestamp,
+    ) -> Result<u64> {
+        use attack_event::Column as A;
+        use sea_orm::PaginatorTrait;
+        Ok(attack_event::Entity::find()
+            .filter(A::ApplicationId.eq(application_id))
+            .filter(A::Rule.eq(rule))
+            .filter(A::OccurredAt.gte(since))
+            .count(&self.db)
+            .await?)
+    }
+
     /// Deletes attack events that occurred before `before` (retention).
     /// Returns how many were deleted.
     pub async fn prune_attack_events(&self, before: Timestamp) -> Result<u64> {

@@ -9,6 +9,7 @@ mod common;
 
 mod applications;
 mod inventory;
+mod learning;
 mod leases;
 mod nodes;
 mod rules;
