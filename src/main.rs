@@ -14,6 +14,8 @@ use rampart_types::Mode;
 
 #[cfg(feature = "cloud")]
 mod cloud;
+#[cfg(feature = "cloud")]
+mod learn;
 mod rules;
 
 #[derive(Parser, Debug)]
@@ -43,6 +45,10 @@ enum Command {
     /// process, on SQLite.
     #[cfg(feature = "cloud")]
     Up(cloud::UpArgs),
+    /// The learners: `eval` measures them on simulated applications
+    /// through a real node and cloud.
+    #[cfg(feature = "cloud")]
+    Learn(learn::LearnArgs),
     /// Rule tools: check, test, fmt, bench, pack, verify, keygen.
     Rules {
         #[command(subcommand)]
@@ -419,6 +425,11 @@ fn main() -> Result<()> {
         },
         #[cfg(feature = "cloud")]
         Command::Up(a) => tokio::runtime::Runtime::new()?.block_on(cloud::run_up(a)),
+        #[cfg(feature = "cloud")]
+        Command::Learn(a) => match learn::run(a)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
         Command::Rules { command } => match rules::run(command)? {
             0 => Ok(()),
             code => std::process::exit(code),

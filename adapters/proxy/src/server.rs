@@ -113,6 +113,12 @@ impl Node {
         self.state.metrics.clone()
     }
 
+    /// The slot holding the rule pack in place, when the node takes packs
+    /// (from a file or the cloud).
+    pub fn pack_slot(&self) -> Option<Arc<rampart_dsl::pack::PackSlot>> {
+        self.state.engine.pack_slot().cloned()
+    }
+
     /// Serves until `shutdown` completes, then stops accepting and gives
     /// in-flight requests `timeouts.shutdown_ms` to finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {

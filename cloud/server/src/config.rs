@@ -59,6 +59,54 @@ pub struct CloudConfig {
     pub tls_cert: Option<PathBuf>,
     /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
     pub tls_key: Option<PathBuf>,
+    /// The learners (`[learning]`).
+    pub learning: LearningConfig,
+}
+
+/// When and how the learners run (`[learning]` in cloud.toml). Only the
+/// replica holding the `learning` lease runs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LearningConfig {
+    /// Whether this replica runs the learners at all.
+    pub enabled: bool,
+    /// How often each application is relearned (templates, formats,
+    /// behaviour model, rules), in seconds.
+    pub interval_secs: u64,
+    /// How often recent client windows are assessed by the behaviour
+    /// model, in seconds.
+    pub behaviour_tick_secs: u64,
+    /// The span of client activity the behaviour model judges at once, in
+    /// seconds (consecutive batches of a client are merged over it).
+    pub behaviour_window_secs: u64,
+    /// How long client windows are kept (and so the span the behaviour
+    /// model is trained on), in seconds.
+    pub client_retention_secs: u64,
+    /// Clients a behaviour model needs to be trained.
+    pub min_training_clients: usize,
+    /// How long a learned rule monitors before it may block, in seconds.
+    pub promote_after_secs: u64,
+    /// The confidence (percent) a learned rule needs to be promoted.
+    pub promote_min_confidence_pct: u8,
+    /// The most requests (per million of its endpoint's requests) a
+    /// monitoring rule may have matched and still be promoted.
+    pub promote_max_matches_ppm: u32,
+}
+
+impl Default for LearningConfig {
+    fn default() -> Self {
+        LearningConfig {
+            enabled: true,
+            interval_secs: 900,
+            behaviour_tick_secs: 5,
+            behaviour_window_secs: 60,
+            client_retention_secs: 86_400,
+            min_training_clients: 100,
+            promote_after_secs: 86_400,
+            promote_min_confidence_pct: 90,
+            promote_max_matches_ppm: 1_000,
+        }
+    }
 }
 
 impl Default for CloudConfig {
@@ -78,6 +126,7 @@ impl Default for CloudConfig {
             shutdown_grace_ms: 5_000,
             tls_cert: None,
             tls_key: None,
+            learning: LearningConfig::default(),
         }
     }
 }
@@ -103,6 +152,7 @@ impl fmt::Debug for CloudConfig {
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
+            .field("learning", &self.learning)
             .finish()
     }
 }
@@ -147,6 +197,13 @@ impl CloudConfig {
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return bad("tls_cert and tls_key go together".into());
+        }
+        let l = &self.learning;
+        if l.interval_secs < 1 || l.behaviour_tick_secs < 1 || l.behaviour_window_secs < 1 {
+            return bad("learning intervals and windows must be at least 1 second".into());
+        }
+        if l.promote_min_confidence_pct > 100 {
+            return bad("learning.promote_min_confidence_pct must be at most 100".into());
         }
         if let Some(db) = &self.database {
             if db.trim().is_empty() {

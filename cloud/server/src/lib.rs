@@ -43,6 +43,7 @@ mod config;
 mod error;
 mod ingest;
 mod keys;
+mod learning;
 mod packs;
 mod tls;
 
@@ -68,9 +69,10 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 pub use api::PACK_MEDIA_TYPE;
-pub use config::{CloudConfig, DEFAULT_BODY_LIMIT};
+pub use config::{CloudConfig, LearningConfig, DEFAULT_BODY_LIMIT};
 pub use error::{Error, Result};
 pub use keys::{KEY_FILE, PUB_FILE};
+pub use learning::{LearnReport, LEARNING_LEASE};
 pub use packs::{BuildOutcome, PackBuild, SchedulerStats, PACKS_LEASE};
 pub use rampart_store::entity::{RuleOrigin, RuleState};
 
@@ -91,6 +93,8 @@ pub(crate) struct Shared {
     pub(crate) watch: packs::PackWatch,
     builder: packs::Builder,
     lease_ticks: std::sync::atomic::AtomicU64,
+    /// The learners' models and per-application state.
+    pub(crate) learners: learning::Learners,
     /// `true` once the replica shuts down: long-polls answer at once.
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -194,6 +198,10 @@ impl Cloud {
         if st.cfg.scheduler {
             let st = st.clone();
             tasks.push(tokio::spawn(run_scheduler(st)));
+        }
+        if st.cfg.learning.enabled {
+            let st = st.clone();
+            tasks.push(tokio::spawn(learning::run(st)));
         }
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -379,6 +387,7 @@ impl CloudHandle {
                 watch: packs::PackWatch::default(),
                 builder: packs::Builder::default(),
                 lease_ticks: Default::default(),
+                learners: Default::default(),
                 stop,
             }),
         })
@@ -536,6 +545,25 @@ impl CloudHandle {
         let apps = self.inner.store.list_applications().await?;
         let st = &self.inner;
         st.builder.build(&st.store, &st.key, &st.watch, &apps).await
+    }
+
+    /// Runs the learners on the application now, whatever their schedule
+    /// and without their lease: templates, functions, formats, the
+    /// behaviour model and the learned rules (the next pack build carries
+    /// them).
+    pub async fn learn_now(&self, app: &str) -> Result<LearnReport> {
+        let a = self.application(app).await?;
+        let st = &self.inner;
+        st.learners.learn(&st.store, &st.cfg.learning, &a).await
+    }
+
+    /// Assesses the application's client windows that arrived since the
+    /// last assessment with the behaviour model of the last learning run;
+    /// returns how many alerts were new.
+    pub async fn assess_behaviour_now(&self, app: &str) -> Result<usize> {
+        let a = self.application(app).await?;
+        let st = &self.inner;
+        st.learners.assess(&st.store, &st.cfg.learning, &a).await
     }
 
     /// Pack long-polls waiting on this replica now.

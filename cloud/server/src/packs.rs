@@ -367,6 +367,7 @@ pub struct SchedulerStats {
 /// of its time to live, trusted in between.
 #[derive(Debug)]
 pub(crate) struct Lease {
+    name: &'static str,
     pub(crate) holder: String,
     pub(crate) ttl: Duration,
     renewed: Option<Instant>,
@@ -374,7 +375,13 @@ pub(crate) struct Lease {
 
 impl Lease {
     pub(crate) fn new(holder: String, ttl: Duration) -> Lease {
+        Lease::named(PACKS_LEASE, holder, ttl)
+    }
+
+    /// A lease on the job `name`.
+    pub(crate) fn named(name: &'static str, holder: String, ttl: Duration) -> Lease {
         Lease {
+            name,
             holder,
             ttl,
             renewed: None,
@@ -391,19 +398,19 @@ impl Lease {
         }
         let at = Instant::now();
         match store
-            .try_acquire_lease(PACKS_LEASE, &self.holder, self.ttl)
+            .try_acquire_lease(self.name, &self.holder, self.ttl)
             .await
         {
             Ok(true) => {
                 if self.renewed.is_none() {
-                    info!(replica = %self.holder, "this replica builds the rule packs");
+                    info!(replica = %self.holder, job = self.name, "this replica holds the lease");
                 }
                 self.renewed = Some(at);
                 true
             }
             Ok(false) => {
                 if self.renewed.take().is_some() {
-                    info!(replica = %self.holder, "another replica took over the rule packs");
+                    info!(replica = %self.holder, job = self.name, "another replica took over the lease");
                 }
                 false
             }
@@ -419,7 +426,7 @@ impl Lease {
     /// at once.
     pub(crate) async fn release(&mut self, store: &Store) {
         if self.renewed.take().is_some() {
-            if let Err(e) = store.release_lease(PACKS_LEASE, &self.holder).await {
+            if let Err(e) = store.release_lease(self.name, &self.holder).await {
                 warn!(error = %e, "cannot release the rule-pack lease");
             }
         }
