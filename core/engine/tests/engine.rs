@@ -105,6 +105,29 @@ fn graphql_introspection_is_reported_once_and_blocks_by_default() {
 }
 
 #[test]
+fn graphql_variables_named_like_mongodb_operators_pass() {
+    // `$text`, `$where` and `$in` are ordinary GraphQL variable names; the
+    // same words as JSON keys of the variables are MongoDB operators.
+    let e = engine(Mode::Block);
+    let post = |body: serde_json::Value| {
+        Request::new("POST", "/graphql")
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+    };
+    let ins = e.inspect(&post(serde_json::json!({
+        "query": "query Search($text: String!, $where: String, $in: [ID!]) { search(text: $text, where: $where, in: $in) { id } }",
+        "variables": { "text": "red shoes", "where": "berlin", "in": ["1", "2"] },
+        "operationName": "Search",
+    })));
+    assert_eq!(ins.verdict.action, Action::Allow, "{:?}", ins.findings);
+    let ins = e.inspect(&post(serde_json::json!({
+        "query": "query Search($f: Filter) { search(filter: $f) { id } }",
+        "variables": { "f": { "$where": "sleep(5000)" } },
+    })));
+    assert_eq!(ins.verdict.action, Action::Block, "{:?}", ins.findings);
+}
+
+#[test]
 fn names_of_structured_members_are_inspected_once() {
     let e = engine(Mode::Block);
     let json = |body: &str| {

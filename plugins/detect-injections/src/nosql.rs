@@ -41,7 +41,7 @@
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
 use crate::util::{
-    find_byte, head, ident_end, in_table, is_ident, is_layer, keys_below_layer, keys_up, place,
+    decoded_as, find_byte, head, ident_end, in_table, is_ident, is_layer, keys_below_layer, keys_up, place,
     skip_ws, starts_ci, Place, Reporter,
 };
 
@@ -129,7 +129,8 @@ impl Detector for NosqlDetector {
                 _ => {}
             }
         }
-        if dollar {
+        // A GraphQL document (decoded as one) writes its variables `$x`.
+        if dollar && !decoded_as(ctx, "graphql") {
             operators(s, &mut rep);
         }
         if dot {

@@ -165,6 +165,12 @@ pub(crate) fn keys_below_layer(ctx: &DetectCtx<'_>, layer: &str) -> Option<usize
     None
 }
 
+/// Whether the point's value was decoded as `layer` (it has that layer
+/// below it): its text is written in that language.
+pub(crate) fn decoded_as(ctx: &DetectCtx<'_>, layer: &str) -> bool {
+    node_ok(ctx, ctx.point) && ctx.tree.layer_child(ctx.point, layer).is_some()
+}
+
 /// The point's own key, through layers (`query.q:base64` is keyed `q`).
 pub(crate) fn own_key<'t>(ctx: &DetectCtx<'t>) -> Option<&'t [u8]> {
     let tree = ctx.tree;
