@@ -559,14 +559,18 @@ impl Aggregator {
         }
         s.last = o.now;
         s.requests += 1;
-        if o.status >= 400 {
-            s.errors += 1;
-        }
-        if o.status == 401 || o.status == 403 {
-            s.auth_failures += 1;
-        }
+        // Errors and authentication failures are the application's
+        // answers; a request the node refused is counted as blocked only
+        // (its status is the node's).
         if o.verdict.action == Action::Block {
             s.blocked += 1;
+        } else {
+            if o.status >= 400 {
+                s.errors += 1;
+            }
+            if o.status == 401 || o.status == 403 {
+                s.auth_failures += 1;
+            }
         }
         for &h in objects {
             s.objects.add_hash(h);
