@@ -192,6 +192,7 @@ impl Stack {
                 behaviour_window_secs: secs(60.0),
                 min_training_clients: 50,
                 promote_after_secs: 0,
+                clock_ms_per_sec: ((1000.0 * scale).round() as u32).clamp(1, 1000),
                 ..LearningConfig::default()
             },
             ..CloudConfig::default()
@@ -345,11 +346,11 @@ fn landing<'a>(l: &'a Learned, app: &App, r: &SimRequest) -> Option<&'a Template
         .endpoint
         .and_then(|i| app.endpoints[i].operation.clone());
     if let Some(op) = op {
-        if let Some(o) = l
-            .set
-            .operations(t)
-            .find(|o| o.operation.as_ref().is_some_and(|x| x.name == op))
-        {
+        if let Some(o) = l.set.operations(t).find(|o| {
+            o.operation
+                .as_ref()
+                .is_some_and(|x| x.name.eq_ignore_ascii_case(&op))
+        }) {
             return Some(o);
         }
     }
@@ -703,6 +704,39 @@ async fn eval_app(
         .map(|al| &al.client)
         .collect();
     rep.false_alarm_clients = alerted.len();
+    for al in alerts
+        .iter()
+        .filter(|al| al.kind != "application" && normal_clients.contains(&al.client))
+        .take(5)
+    {
+        rep.misses.push(format!(
+            "false alarm: {} ({:.2}): {}",
+            al.threat, al.score, al.explanation
+        ));
+    }
+    // Which rules decided the blocks of the test phase.
+    let events = stack
+        .cloud
+        .store()
+        .list_attack_events(app_row.id, None, 100_000)
+        .await?;
+    let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.action == "block") {
+        *by_rule.entry(e.rule.clone()).or_default() += 1;
+    }
+    let mut by_rule: Vec<(String, usize)> = by_rule.into_iter().collect();
+    by_rule.sort_by(|a, b| b.1.cmp(&a.1));
+    for (rule, n) in by_rule.into_iter().take(8) {
+        let source = rules
+            .iter()
+            .find(|r| r.rule_id == rule)
+            .map(|r| r.source.replace('\n', " "))
+            .unwrap_or_default();
+        rep.misses.push(format!(
+            "blocks by {rule}: {n} {}",
+            source.chars().take(400).collect::<String>()
+        ));
+    }
     stack.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rep)
@@ -816,6 +850,13 @@ fn print(r: &EvalReport) {
     let train: Vec<u64> = r.apps.iter().map(|a| a.train_millis).collect();
     println!("learning run (ms, per app)      {train:?}");
     for a in &r.apps {
+        if !a.format_confusions.is_empty() {
+            println!(
+                "  [{}] format confusions: {}",
+                a.app,
+                a.format_confusions.join(", ")
+            );
+        }
         for m in a.misses.iter().take(40) {
             println!("  [{}] {m}", a.app);
         }

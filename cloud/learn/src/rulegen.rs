@@ -135,8 +135,10 @@ pub struct RateFacts {
     pub function: Function,
     /// Its endpoints: (method, template).
     pub endpoints: Vec<(String, String)>,
-    /// Requests per client per minute allowed.
-    pub limit_per_minute: u64,
+    /// Requests per client allowed in `window_secs`.
+    pub limit: u64,
+    /// The counting window, seconds.
+    pub window_secs: u64,
     /// The evidence.
     pub explanation: String,
     /// Confidence, 0..=1.
@@ -155,8 +157,10 @@ pub struct DistinctFacts {
     pub template: String,
     /// The template parameter holding the id.
     pub param: String,
-    /// Distinct ids per client per minute allowed.
-    pub limit_per_minute: u64,
+    /// Distinct ids per client allowed in `window_secs`.
+    pub limit: u64,
+    /// The counting window, seconds.
+    pub window_secs: u64,
     /// The evidence.
     pub explanation: String,
     /// Confidence, 0..=1.
@@ -249,6 +253,11 @@ pub fn generate(facts: &AppFacts, cfg: &RuleGenConfig) -> Vec<LearnedRule> {
     out
 }
 
+/// A counter window in the rule language (1 s to 1 d).
+fn window(secs: u64) -> String {
+    format!("{}s", secs.clamp(1, 86_400))
+}
+
 /// FNV-1a of the parts: a short, stable id suffix.
 fn digest(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -264,7 +273,14 @@ fn digest(parts: &[&str]) -> String {
 /// A point path the rule language can name: no placeholder of a member
 /// name the node did not admit, and a source rules may test.
 fn ruleable(point: &str) -> bool {
+    // A member below the source: `body:form` or `body:json` alone is a
+    // whole body, not a parameter.
+    let member = point
+        .strip_prefix("body:")
+        .map(|rest| rest.contains(['.', '[']))
+        .unwrap_or(true);
     !point.contains('{')
+        && member
         && (point.starts_with("query.")
             || point.starts_with("body:")
             || point.starts_with("cookie."))
@@ -546,7 +562,10 @@ fn first_member(rest: &str) -> Option<String> {
 }
 
 fn parameter_rules(ep: &EndpointFacts, cfg: &RuleGenConfig) -> Vec<LearnedRule> {
-    if ep.requests < cfg.min_requests || ep.points_incomplete {
+    // An operation (GraphQL field, SOAP action) shares its body with the
+    // other operations of its endpoint: the endpoint's own template holds
+    // every member name.
+    if ep.requests < cfg.min_requests || ep.points_incomplete || ep.operation.is_some() {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -678,7 +697,7 @@ fn endpoint_rule(eps: &[EndpointFacts], cfg: &RuleGenConfig) -> Option<LearnedRu
 }
 
 fn rate_rule(r: &RateFacts, _cfg: &RuleGenConfig) -> Option<LearnedRule> {
-    if r.endpoints.is_empty() || r.limit_per_minute == 0 {
+    if r.endpoints.is_empty() || r.limit == 0 || r.window_secs == 0 {
         return None;
     }
     let methods: BTreeSet<&str> = r.endpoints.iter().map(|(m, _)| m.as_str()).collect();
@@ -695,12 +714,12 @@ fn rate_rule(r: &RateFacts, _cfg: &RuleGenConfig) -> Option<LearnedRule> {
         r.confidence,
     );
     scope(&mut head, &methods, &templates);
-    let limit = r.limit_per_minute;
+    let (limit, w) = (r.limit, window(r.window_secs));
     let monitoring = format!(
-        "{head}    when count(client.ip, 1m) > {limit}\n    then monitor, tag(\"learned-rate\")\n}}\n"
+        "{head}    when count(client.ip, {w}) > {limit}\n    then monitor, tag(\"learned-rate\")\n}}\n"
     );
     let blocking = format!(
-        "{head}    then rate_limit(client.ip, limit = {limit}, window = 1m, ban = 5m), tag(\"learned-rate\")\n}}\n"
+        "{head}    then rate_limit(client.ip, limit = {limit}, window = {w}, ban = 5m), tag(\"learned-rate\")\n}}\n"
     );
     Some(LearnedRule {
         id,
@@ -714,7 +733,7 @@ fn rate_rule(r: &RateFacts, _cfg: &RuleGenConfig) -> Option<LearnedRule> {
 }
 
 fn distinct_rule(d: &DistinctFacts, cfg: &RuleGenConfig) -> Option<LearnedRule> {
-    if d.limit_per_minute == 0 {
+    if d.limit == 0 || d.window_secs == 0 {
         return None;
     }
     let id = format!(
@@ -734,8 +753,10 @@ fn distinct_rule(d: &DistinctFacts, cfg: &RuleGenConfig) -> Option<LearnedRule> 
     );
     scope(&mut head, &[&d.method], &[&d.template]);
     let when = format!(
-        "distinct(client.ip, path.{}, 1m) > {}",
-        d.param, d.limit_per_minute
+        "distinct(client.ip, path.{}, {}) > {}",
+        d.param,
+        window(d.window_secs),
+        d.limit
     );
     let (monitoring, blocking) = both(
         &head,
@@ -771,6 +792,8 @@ mod tests {
         assert_eq!(first_member(".user.email").as_deref(), Some("user"));
         assert_eq!(first_member("[\"a \\\"b\"].x").as_deref(), Some("a \"b"));
         assert_eq!(template_glob("/users/{id}/orders"), "/users/*/orders");
+        assert!(ruleable("body:form.user") && ruleable("query.q") && ruleable("body:json[0]"));
+        assert!(!ruleable("body:form") && !ruleable("body:json.{word}") && !ruleable("path[1]"));
         assert_eq!(template_glob("/a*b"), "/a\\*b");
         assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
         assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));

@@ -7,6 +7,8 @@
 //!     --nodes 10 --requests 1000000 --per-batch 10000 [--database postgres://...]
 //! ```
 //!
+//! It ends with a learning run on what was ingested and prints its time.
+//!
 //! Each node is a real `rampart-sync` client (enrollment, gzip uploads from
 //! its spool); its batches are made by the node's aggregator from requests
 //! the engine inspected (a pool of varied requests, replayed from many
@@ -114,6 +116,11 @@ async fn main() -> anyhow::Result<()> {
     let reg = rampart_builtin_plugins::registry()?;
     let engine = Engine::new(&reg, EngineConfig::default())?;
     let pool: Vec<Inspection> = pool(4000).iter().map(|r| engine.inspect(r)).collect();
+    // Request times: the last hour (learning reads the retention period).
+    let base = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        - 3600;
     let t = Instant::now();
     let per_node = requests / nodes.max(1);
     let mut batches: Vec<Vec<Batch>> = Vec::new();
@@ -137,14 +144,14 @@ async fn main() -> anyhow::Result<()> {
                 client_ip: Some(ip),
                 session: None,
                 request_id: "r",
-                now: 1_764_331_200 + (r / 1000) as u64,
+                now: base + (r / 1000) as u64,
             });
             if (r + 1) % per_batch == 0 {
-                out.push(agg.take(1_764_331_200 + (r / 1000) as u64));
+                out.push(agg.take(base + (r / 1000) as u64));
             }
         }
         if !agg.is_empty() {
-            out.push(agg.take(1_764_331_300));
+            out.push(agg.take(base + (per_node / 1000) as u64 + 1));
         }
         batches.push(out);
     }
@@ -193,6 +200,11 @@ async fn main() -> anyhow::Result<()> {
     let ingest = t.elapsed();
     let app = ops.application("bench").await?;
     let endpoints = ops.store().list_endpoints(app.id).await?.len();
+    // Learning on what was ingested: templates, functions, formats, the
+    // behaviour model on the clients' windows, the rules.
+    let t = Instant::now();
+    let learned = ops.learn_now("bench").await?;
+    let learning = t.elapsed();
     let _ = stop.send(());
     let _ = server.await;
     let db = if database.is_empty() {
@@ -208,6 +220,14 @@ async fn main() -> anyhow::Result<()> {
         ingest.as_secs_f64(),
         total_batches as f64 / ingest.as_secs_f64(),
         requests as f64 / ingest.as_secs_f64()
+    );
+    println!(
+        "learning: {:.2} s ({} templates, {} points, behaviour model on {} client windows, {} rules)",
+        learning.as_secs_f64(),
+        learned.templates,
+        learned.points,
+        learned.behaviour_clients,
+        learned.rules_written
     );
     let _ = std::fs::remove_dir_all(&root);
     Ok(())

@@ -91,6 +91,12 @@ pub struct LearningConfig {
     /// The most requests (per million of its endpoint's requests) a
     /// monitoring rule may have matched and still be promoted.
     pub promote_max_matches_ppm: u32,
+    /// Real milliseconds per second of the application's clock: 1000 in
+    /// production. A simulation that runs its traffic N times faster than
+    /// real time (`rampart learn eval --time-scale`) sets 1000 / N, so that
+    /// behaviour rates and the windows of learned rate rules are those of
+    /// the simulated clock.
+    pub clock_ms_per_sec: u32,
 }
 
 impl Default for LearningConfig {
@@ -105,6 +111,7 @@ impl Default for LearningConfig {
             promote_after_secs: 86_400,
             promote_min_confidence_pct: 90,
             promote_max_matches_ppm: 1_000,
+            clock_ms_per_sec: 1_000,
         }
     }
 }
@@ -201,6 +208,9 @@ impl CloudConfig {
         let l = &self.learning;
         if l.interval_secs < 1 || l.behaviour_tick_secs < 1 || l.behaviour_window_secs < 1 {
             return bad("learning intervals and windows must be at least 1 second".into());
+        }
+        if l.clock_ms_per_sec == 0 || l.clock_ms_per_sec > 1_000 {
+            return bad("learning.clock_ms_per_sec must be within 1..=1000".into());
         }
         if l.promote_min_confidence_pct > 100 {
             return bad("learning.promote_min_confidence_pct must be at most 100".into());

@@ -257,6 +257,7 @@ impl Learners {
         .await?;
         let span = i64::try_from(cfg.behaviour_window_secs).unwrap_or(60);
         let min_clients = cfg.min_training_clients;
+        let clock = cfg.clock_ms_per_sec;
         let shapes = observed.len();
         let s2 = shared.clone();
         let computed = tokio::task::spawn_blocking(move || {
@@ -267,6 +268,7 @@ impl Learners {
                 &previous,
                 &windows,
                 span,
+                clock,
                 min_clients,
             )
         })
@@ -372,6 +374,7 @@ impl Learners {
             (m, t, st.functions.clone(), st.assessed_until)
         };
         let span = i64::try_from(cfg.behaviour_window_secs).unwrap_or(60);
+        let clock = cfg.clock_ms_per_sec;
         let fresh = store.client_windows_after(app.id, until, 1).await?;
         let Some(first_new) = fresh.first().map(|r| r.window_end) else {
             return Ok(0);
@@ -406,7 +409,7 @@ impl Learners {
             }
             let clients: Vec<(i64, ClientStats)> = per.into_values().collect();
             let stats: Vec<ClientStats> = clients.iter().map(|(_, c)| c.clone()).collect();
-            let secs = u64::try_from(span).unwrap_or(60);
+            let secs = app_secs(span, clock);
             let mut out = Vec::new();
             for ((end, c), a) in clients.iter().zip(model.assess_many(&stats, &ctx, secs)) {
                 if let (true, Some(t)) = (a.anomalous, a.threat) {
@@ -485,6 +488,7 @@ fn compute(
     previous: &[Template],
     windows: &[(i64, ClientStats)],
     span: i64,
+    clock: u32,
     min_clients: usize,
 ) -> Computed {
     let learned = templates::learn(observed);
@@ -548,7 +552,7 @@ fn compute(
         .filter(|c| c.blocked == 0)
         .collect();
     let bcfg = BehaviourConfig {
-        window_secs: u64::try_from(span).unwrap_or(60),
+        window_secs: app_secs(span, clock),
         min_clients,
         ..BehaviourConfig::default()
     };
@@ -560,7 +564,11 @@ fn compute(
         }
     };
     if let Some(m) = &behaviour {
-        behaviour_facts(m, &current, &functions, &mut facts);
+        let window = Window {
+            real: u64::try_from(span).unwrap_or(60),
+            app: app_secs(span, clock),
+        };
+        behaviour_facts(m, &current, &functions, window, &mut facts);
     }
     let rules = rulegen::generate(&facts, &RuleGenConfig::default());
     // Each parameter row takes the format of its point in the template
@@ -591,11 +599,33 @@ fn compute(
     }
 }
 
+/// The behaviour window in real seconds (the nodes' counters) and in
+/// seconds of the application's clock (the model's rates).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    real: u64,
+    app: u64,
+}
+
+impl Window {
+    /// A per-minute limit (application clock) as a count per window.
+    fn count(self, per_minute: f64) -> u64 {
+        (per_minute * self.app as f64 / 60.0).ceil().max(1.0) as u64
+    }
+}
+
+/// `span` real seconds in seconds of the application's clock.
+fn app_secs(span: i64, clock_ms_per_sec: u32) -> u64 {
+    let real = u64::try_from(span).unwrap_or(60);
+    (real * 1000 / u64::from(clock_ms_per_sec.max(1))).max(1)
+}
+
 /// Rate and distinct-id facts from the behaviour model's profiles.
 fn behaviour_facts(
     m: &BehaviourModel,
     current: &[Template],
     functions: &HashMap<String, (Function, f32)>,
+    window: Window,
     facts: &mut AppFacts,
 ) {
     use rampart_learn::behaviour::Metric;
@@ -623,7 +653,8 @@ fn behaviour_facts(
         facts.rates.push(RateFacts {
             function: *f,
             endpoints: eps.clone(),
-            limit_per_minute: p.limit.ceil().max(1.0) as u64,
+            limit: window.count(p.limit),
+            window_secs: window.real,
             explanation: p.explanation.clone(),
             confidence: (1.0 - (-(p.clients as f64) / 200.0).exp()).clamp(0.0, 1.0),
             support: current
@@ -645,7 +676,8 @@ fn behaviour_facts(
                 method: t.method.clone(),
                 template: t.template.clone(),
                 param: param.name.clone(),
-                limit_per_minute: p.limit.ceil().max(1.0) as u64,
+                limit: window.count(p.limit),
+                window_secs: window.real,
                 explanation: p.explanation.clone(),
                 confidence: (1.0 - (-(p.clients as f64) / 200.0).exp()).clamp(0.0, 1.0),
                 support: t.requests,
