@@ -267,9 +267,11 @@ impl Learners {
                 &params,
                 &previous,
                 &windows,
-                span,
-                clock,
-                min_clients,
+                Behaviour {
+                    span,
+                    clock,
+                    min_clients,
+                },
             )
         })
         .await
@@ -481,16 +483,28 @@ struct Computed {
     rules: Vec<LearnedRule>,
 }
 
+/// How the behaviour layer reads client windows: their span in real
+/// seconds, the application's clock, the clients a model needs.
+#[derive(Debug, Clone, Copy)]
+struct Behaviour {
+    span: i64,
+    clock: u32,
+    min_clients: usize,
+}
+
 fn compute(
     shared: &Shared,
     observed: &[EndpointStats],
     params: &[ParamRef],
     previous: &[Template],
     windows: &[(i64, ClientStats)],
-    span: i64,
-    clock: u32,
-    min_clients: usize,
+    b: Behaviour,
 ) -> Computed {
+    let Behaviour {
+        span,
+        clock,
+        min_clients,
+    } = b;
     let learned = templates::learn(observed);
     let changes = templates::reconcile(previous, learned);
     let current: Vec<Template> = changes

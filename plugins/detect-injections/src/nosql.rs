@@ -41,8 +41,8 @@
 use rampart_plugin_api::{Class, DetectCtx, Detector, Finding, PluginInfo};
 
 use crate::util::{
-    decoded_as, find_byte, head, ident_end, in_table, is_ident, is_layer, keys_below_layer, keys_up, place,
-    skip_ws, starts_ci, Place, Reporter,
+    decoded_as, find_byte, head, ident_end, in_table, is_ident, is_layer, keys_below_layer,
+    keys_up, place, skip_ws, starts_ci, Place, Reporter,
 };
 
 const NAME: &str = "nosql";
