@@ -725,7 +725,7 @@ async fn eval_app(
         *by_rule.entry(e.rule.clone()).or_default() += 1;
     }
     let mut by_rule: Vec<(String, usize)> = by_rule.into_iter().collect();
-    by_rule.sort_by(|a, b| b.1.cmp(&a.1));
+    by_rule.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (rule, n) in by_rule.into_iter().take(8) {
         let source = rules
             .iter()
