@@ -436,8 +436,63 @@ impl Summary {
         ratio(n, self.total + PRIOR).min(1.0)
     }
 
+    /// Login attempts the node blocked, at the least: the blocked
+    /// requests that cannot have been anything else (blocked requests are
+    /// not counted per endpoint, so those beyond the client's requests to
+    /// other endpoints).
+    ///
+    /// They count as failures only when the login attempts the
+    /// application answered mostly failed, or too few were answered to
+    /// tell ([`MIN_ANSWERED`]): a flood of password resets that succeed
+    /// and then hit a rate limit is not password guessing.
+    fn login_blocked(&self) -> f64 {
+        let blocked = (self.blocked - (self.total - self.login_attempts).max(0.0))
+            .max(0.0)
+            .min(self.login_attempts);
+        let answered = self.login_attempts - blocked;
+        if answered >= MIN_ANSWERED && ratio(self.auth_failures, answered) < 0.5 {
+            0.0
+        } else {
+            blocked
+        }
+    }
+
+    /// Failed login attempts: 401/403 answers (not per endpoint in the
+    /// aggregates, so at most the login attempts) and the login attempts
+    /// the node blocked (a blocked request gets no application answer and
+    /// is counted as blocked only).
     fn login_failures(&self) -> f64 {
-        self.auth_failures.min(self.login_attempts)
+        (self.auth_failures + self.login_blocked()).min(self.login_attempts)
+    }
+
+    /// Requests that probed for something that is not there: not-found
+    /// and other client errors, and the blocked requests too when the
+    /// requests the application did answer were mostly not found (a
+    /// scanner the node stopped part of the time). With fewer than
+    /// [`MIN_ANSWERED`] answered requests, blocked requests count when the
+    /// client mostly used endpoints outside the inventory.
+    fn probes(&self) -> f64 {
+        let nf = self.not_found();
+        let answered = (self.total - self.blocked).max(0.0);
+        let probing = if answered >= MIN_ANSWERED {
+            ratio(nf, answered) >= 0.5
+        } else {
+            self.share(self.unknown + self.untracked) >= 0.5
+        };
+        if probing {
+            (nf + self.blocked).min(self.total)
+        } else {
+            nf
+        }
+    }
+
+    /// Whether the client walks object ids: at least
+    /// [`MIN_WALK_OBJECTS`] distinct ids, most of its object requests on a
+    /// new id and most of its requests object requests.
+    fn walks(&self) -> bool {
+        self.objects >= MIN_WALK_OBJECTS
+            && ratio(self.objects, self.object_requests) >= 0.5
+            && self.share(self.object_requests) >= 0.5
     }
 
     fn login_failure_ratio(&self) -> f64 {
@@ -684,8 +739,23 @@ fn profile(
 // Login baseline (credential stuffing)
 
 /// Normal login outcomes across all clients, for the window-level
-/// credential-stuffing detector.
+/// credential-stuffing detector, which holds two tests; either raises
+/// the alert.
 ///
+/// **Distinct suspects.** A *suspect* is a client whose failed (401/403 or
+/// blocked) login attempts are at least one and at least half of its
+/// attempts, and whose requests are mostly ([`SUSPECT_LOGIN_SHARE`]) to
+/// login endpoints: what a stuffing bot looks like, and what a user who
+/// mistyped a password early in a session sometimes looks like too.
+/// `suspect_share` is the share of normal clients that are suspects (with
+/// half a suspect added, so a baseline that saw none still expects a
+/// few). Counted per client, one clumsy user is one suspect however many
+/// times they fail. Among the `n` clients of a window the number of
+/// suspects is then about Poisson with mean `n * suspect_share`; a window
+/// with at least `min_suspects` suspects whose Poisson tail probability is
+/// at most `p_limit` is credential stuffing.
+///
+/// **Excess failures.**
 /// Under normal traffic each client that tries to log in contributes
 /// `d = failures - p * attempts` to the window's excess of failed logins,
 /// with mean about 0 and variance `variance` (both learned over normal
@@ -706,6 +776,67 @@ pub struct LoginBaseline {
     pub z_limit: f64,
     /// Fewest excess failures that raise an alert.
     pub min_excess: f64,
+    /// Share of normal clients that are suspects (see above).
+    #[serde(default = "default_suspect_share")]
+    pub suspect_share: f64,
+    /// Fewest suspects in a window that raise an alert.
+    #[serde(default = "default_min_suspects")]
+    pub min_suspects: usize,
+    /// Largest Poisson tail probability of a window's suspects that raises
+    /// an alert: the chance that a normal window does.
+    #[serde(default = "default_p_limit")]
+    pub p_limit: f64,
+}
+
+fn default_suspect_share() -> f64 {
+    1e-3
+}
+
+fn default_min_suspects() -> usize {
+    4
+}
+
+fn default_p_limit() -> f64 {
+    1e-5
+}
+
+/// Share of its requests to login endpoints from which a client with
+/// failed logins is a credential-stuffing suspect.
+pub const SUSPECT_LOGIN_SHARE: f64 = 0.75;
+
+impl Summary {
+    /// Whether the client looks like a credential-stuffing bot (see
+    /// [`LoginBaseline`]).
+    fn suspect(&self) -> bool {
+        self.login_failures() >= 1.0
+            && self.login_failure_ratio() >= 0.5
+            && self.share(self.login_requests) >= SUSPECT_LOGIN_SHARE
+    }
+}
+
+/// `P(K >= k)` for `K` Poisson with mean `lambda`, summed from `k` up (no
+/// cancellation for tiny tails).
+pub fn poisson_tail(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda.is_nan() || lambda <= 0.0 || !lambda.is_finite() {
+        return 0.0;
+    }
+    // ln P(K = k) = -lambda + k ln(lambda) - ln(k!).
+    let ln_fact: f64 = (2..=k.min(1_000_000)).map(|i| (i as f64).ln()).sum();
+    let mut term = (-lambda + k as f64 * lambda.ln() - ln_fact).exp();
+    let mut sum = 0.0;
+    let mut i = k as f64;
+    for _ in 0..100_000 {
+        sum += term;
+        i += 1.0;
+        term *= lambda / i;
+        if term < sum * 1e-16 {
+            break;
+        }
+    }
+    sum.clamp(0.0, 1.0)
 }
 
 // ---------------------------------------------------------------------------
@@ -932,6 +1063,29 @@ fn specificity(t: Threat) -> u8 {
         Threat::CredentialStuffing => 5,
     }
 }
+
+/// Fewest failed (401/403 or blocked) login attempts of one client in the
+/// assessed span for brute force: a user who mistypes a password a few
+/// times is not an attacker.
+pub const MIN_LOGIN_FAILURES: f64 = 8.0;
+
+/// Fewest requests of one client not found, blocked or outside the
+/// inventory in the span for forced browsing (and failed requests for
+/// enumeration): stale bookmarks and a few pages that need a session do
+/// not make a scan.
+pub const MIN_PROBES: f64 = 10.0;
+
+/// Fewest distinct object ids of one client in the span for an object
+/// walk (enumeration, scraping, or mass writes).
+pub const MIN_WALK_OBJECTS: f64 = 10.0;
+
+/// Fewest requests of one client to one business function in the span
+/// for a high-rate threat on it (scraping, API abuse).
+pub const MIN_VOLUME: f64 = 20.0;
+
+/// Fewest requests the application answered (not blocked) for their
+/// not-found share to say whether the blocked ones were probes too.
+const MIN_ANSWERED: f64 = 5.0;
 
 /// Standardised values are clipped to this many scales.
 const CLIP: f32 = 50.0;
@@ -1167,6 +1321,16 @@ impl BehaviourModel {
             .map(|&(x, y)| (x - p * y).powi(2))
             .sum::<f64>()
             / n;
+        // Suspects among the normal clients of the kind the window counts
+        // (addresses when there are any).
+        let any_ip = normal.iter().any(|c| c.kind == "ip");
+        let (mut all, mut suspects) = (0usize, 0usize);
+        for c in normal.iter().filter(|c| !any_ip || c.kind == "ip") {
+            all += 1;
+            if Summary::of(c, ctx, secs).suspect() {
+                suspects += 1;
+            }
+        }
         LoginBaseline {
             failure_ratio: p,
             // A floor: a baseline without failures must still tolerate one.
@@ -1174,6 +1338,9 @@ impl BehaviourModel {
             clients: logins.len(),
             z_limit: 6.0,
             min_excess: 10.0,
+            suspect_share: ((suspects as f64 + 0.5) / (all as f64 + 1.0)).clamp(1e-6, 1.0),
+            min_suspects: default_min_suspects(),
+            p_limit: default_p_limit(),
         }
     }
 
@@ -1204,15 +1371,23 @@ impl BehaviourModel {
     ///   network extrapolates along it.
     ///
     /// The threat is then the most specific one whose defining quantity is
-    /// above its normal limit: brute force (failed logins per minute, most
-    /// attempts failing), forced browsing (requests to endpoints outside
-    /// the inventory, or mostly not-found errors with some of those),
-    /// enumeration or scraping (distinct object ids per minute with most
-    /// object requests on a new id: catalogue objects are scraping, write
-    /// requests API abuse, anyone else's objects enumeration), scraping
-    /// (request rate to catalogue functions), API abuse (request rate to
-    /// any other function), and last credential stuffing seen from one
-    /// client (a few failed logins and little else).
+    /// above its normal limit and reaches its minimum absolute count in
+    /// the span: brute force (at least [`MIN_LOGIN_FAILURES`] failed or
+    /// blocked login attempts, most attempts failing, failures per minute
+    /// above normal), forced browsing (at least [`MIN_PROBES`] requests to
+    /// endpoints outside the inventory, or most requests not found or
+    /// blocked, unless the client walks someone else's object ids),
+    /// enumeration or scraping (at least [`MIN_WALK_OBJECTS`] distinct
+    /// object ids, most object requests on a new id and most requests
+    /// object requests: catalogue objects are scraping, write requests API
+    /// abuse, anyone else's objects enumeration, also by their failure
+    /// rate), scraping (request rate to catalogue functions), API abuse
+    /// (request rate to any other function, or login and password-reset
+    /// submissions that mostly succeed), each with at least
+    /// [`MIN_VOLUME`] requests. Credential stuffing is never named for one
+    /// client (see [`assess_window`](Self::assess_window)). An anomalous
+    /// client that meets no criterion has no threat (and an alert needs
+    /// one).
     pub fn assess_span(
         &self,
         stats: &ClientStats,
@@ -1277,52 +1452,96 @@ impl BehaviourModel {
     }
 
     /// The evidence for each threat: how far above its normal limit the
-    /// quantity that defines the threat is (1: at the limit), 0 when the
-    /// threat's defining condition does not hold.
+    /// quantity that defines the threat is (1: at the limit). A threat is
+    /// only listed when its defining condition holds, including its
+    /// minimum absolute count in the span ([`MIN_LOGIN_FAILURES`],
+    /// [`MIN_PROBES`], [`MIN_WALK_OBJECTS`], [`MIN_VOLUME`]): a rate over a
+    /// handful of requests is no evidence of an attack, whatever the
+    /// autoencoder makes of it.
     fn evidence(&self, s: &Summary) -> Vec<(Threat, f64, String)> {
         let mut out = Vec::new();
-        // Brute force: one client failing logins faster than any normal
-        // client, most of its attempts failing.
-        let fails = s.rate(s.login_failures());
+        // Brute force: one client failing logins (answered 401/403 or
+        // blocked by the node) faster than any normal client, most of its
+        // attempts failing.
+        let failed = s.login_failures();
         let lim = self.limit(Metric::LoginFailuresPerMinute, Some(Function::Login));
-        if s.login_failure_ratio() >= 0.5 && fails > 0.0 {
+        if failed >= MIN_LOGIN_FAILURES && s.login_failure_ratio() >= 0.5 {
+            let fails = s.rate(failed);
             out.push((
                 Threat::BruteForce,
                 fails / lim,
                 format!(
-                    "{fails:.1} failed logins per minute ({:.0}% of its login attempts; normal \
-                     limit {lim:.1})",
-                    s.login_failure_ratio() * 100.0
+                    "{fails:.1} failed logins per minute ({failed:.0} in the span, {:.0}% of its \
+                     login attempts, {:.0} blocked by the node; normal limit {lim:.1})",
+                    s.login_failure_ratio() * 100.0,
+                    s.login_blocked()
                 ),
             ));
         }
-        // Credential stuffing, seen from one client: little else than a few
-        // failed logins (the window-level detector sees the crowd).
-        let login_share = s.share(s.login_requests);
-        if s.login_failures() >= 1.0 && s.login_failure_ratio() >= 0.5 && login_share >= 0.5 {
+        // Flooding the login or password-reset function without failing:
+        // abuse of the function (mass password resets), not guessing.
+        if s.login_attempts >= MIN_VOLUME && s.login_failure_ratio() < 0.5 {
+            let r = s.rate(s.login_attempts);
+            let lim = self.limit(Metric::LoginAttemptsPerMinute, Some(Function::Login));
             out.push((
-                Threat::CredentialStuffing,
-                1.0 + login_share * 0.5,
+                Threat::ApiAbuse,
+                r / lim,
                 format!(
-                    "{:.0}% of its requests are logins and {:.0}% of those failed",
-                    login_share * 100.0,
+                    "{r:.1} login or password-reset submissions per minute, {:.0}% failing \
+                     (normal limit {lim:.1})",
                     s.login_failure_ratio() * 100.0
                 ),
             ));
         }
-        // Object walks: distinct ids per minute above normal, most requests
-        // to an object endpoint hitting a new id. Catalogue objects are
-        // scraping, anyone else's enumeration.
-        let objects = s.rate(s.objects);
-        let per_request = ratio(s.objects, s.object_requests);
-        let lim = self.limit(Metric::DistinctObjectsPerMinute, None);
-        if per_request >= 0.5 && s.object_requests > 0.0 {
-            let catalogue = ratio(s.catalogue_object_requests, s.object_requests);
-            let threat = if ratio(s.write_object_requests, s.object_requests) >= 0.5 {
+        // Forced browsing: requests to endpoints outside the inventory.
+        let outside = s.unknown + s.untracked;
+        if outside >= MIN_PROBES && s.share(outside) >= 0.3 {
+            let r = s.rate(outside);
+            let lim = self.limit(Metric::UnknownEndpointsPerMinute, None);
+            out.push((
+                Threat::ForcedBrowsing,
+                r / lim,
+                format!(
+                    "{r:.1} requests per minute to endpoints outside the inventory ({:.0}% of \
+                     its requests, {:.0}% not found or blocked; normal limit {lim:.1})",
+                    s.share(outside) * 100.0,
+                    s.share(s.probes()) * 100.0
+                ),
+            ));
+        }
+        // Object walks. Catalogue objects are scraping, objects written
+        // API abuse, anyone else's enumeration.
+        let walks = s.walks();
+        let catalogue_share = ratio(s.catalogue_object_requests, s.object_requests);
+        let write_share = ratio(s.write_object_requests, s.object_requests);
+        let id_walk = walks && catalogue_share < 0.5 && write_share < 0.5;
+        // Forced browsing, also on endpoints that look known (a path that
+        // happens to fit a catalogue template such as `/{slug}`): most of
+        // its requests not found or blocked. A walk of someone else's ids
+        // fails too (403 and 404) and is enumeration.
+        let probes = s.probes();
+        if probes >= MIN_PROBES && s.share(probes) >= 0.5 && !id_walk {
+            let r = s.rate(probes);
+            let lim = self.limit(Metric::ErrorsPerMinute, None);
+            out.push((
+                Threat::ForcedBrowsing,
+                r / lim,
+                format!(
+                    "{r:.1} requests per minute not found or blocked ({:.0}% of its requests, \
+                     {:.0}% outside the inventory; normal limit {lim:.1})",
+                    s.share(probes) * 100.0,
+                    s.share(outside) * 100.0
+                ),
+            ));
+        }
+        if walks {
+            let objects = s.rate(s.objects);
+            let lim = self.limit(Metric::DistinctObjectsPerMinute, None);
+            let threat = if write_share >= 0.5 {
                 // Creating or changing many objects is abuse of the API,
                 // not reading someone else's.
                 Threat::ApiAbuse
-            } else if catalogue >= 0.5 {
+            } else if catalogue_share >= 0.5 {
                 Threat::Scraping
             } else {
                 Threat::Enumeration
@@ -1331,53 +1550,51 @@ impl BehaviourModel {
                 threat,
                 objects / lim,
                 format!(
-                    "{objects:.1} distinct object ids per minute, {:.0}% of its object requests \
-                     on a new id, {:.0}% of them catalogue pages (normal limit {lim:.1})",
-                    per_request.min(1.0) * 100.0,
-                    catalogue * 100.0
+                    "{objects:.1} distinct object ids per minute ({:.0} in the span), {:.0}% of \
+                     its object requests on a new id, {:.0}% of them catalogue pages (normal \
+                     limit {lim:.1})",
+                    s.objects,
+                    ratio(s.objects, s.object_requests).min(1.0) * 100.0,
+                    catalogue_share * 100.0
                 ),
             ));
         }
-        // Forced browsing: requests to endpoints outside the inventory.
-        let unknown = s.rate(s.unknown + s.untracked);
-        let lim = self.limit(Metric::UnknownEndpointsPerMinute, None);
-        if s.share(s.unknown + s.untracked) >= 0.3 {
-            out.push((
-                Threat::ForcedBrowsing,
-                unknown / lim,
-                format!(
-                    "{unknown:.1} requests per minute to endpoints outside the inventory \
-                     ({:.0}% of its requests, {:.0}% errors; normal limit {lim:.1})",
-                    s.share(s.unknown + s.untracked) * 100.0,
-                    s.share(s.not_found()) * 100.0
-                ),
-            ));
+        if id_walk {
+            // Walking other people's ids mostly fails (403, 404, or blocked
+            // by a distinct-id guard): the failure rate shows it even below
+            // the distinct-objects limit.
+            // Twice the probes' minimum: failures here include 401s,
+            // which some applications answer to pages that merely need a
+            // session.
+            let failed = (s.errors + s.blocked).min(s.total);
+            if failed >= 2.0 * MIN_PROBES && s.share(failed) >= 0.5 {
+                let r = s.rate(failed);
+                let lim = self.limit(Metric::ErrorsPerMinute, None);
+                out.push((
+                    Threat::Enumeration,
+                    r / lim,
+                    format!(
+                        "{r:.1} failed or blocked requests per minute, {:.0} distinct object \
+                         ids, most requests on a new id (normal limit {lim:.1} errors)",
+                        s.objects
+                    ),
+                ));
+            }
         }
-        let errors = s.rate(s.not_found());
-        let lim = self.limit(Metric::ErrorsPerMinute, None);
-        if s.share(s.not_found()) >= 0.5 && s.share(s.unknown + s.untracked) >= 0.1 {
-            out.push((
-                Threat::ForcedBrowsing,
-                errors / lim,
-                format!(
-                    "{errors:.1} not-found and other client errors per minute ({:.0}% of its \
-                     requests; normal limit {lim:.1})",
-                    s.share(s.not_found()) * 100.0
-                ),
-            ));
-        }
-        // High-rate use of one function: login is brute force (above);
-        // reading objects of the function one new id after the other is
-        // scraping (catalogue) or enumeration (anyone else's); other
-        // catalogue reading is scraping, anything else API abuse.
+        // High-rate use of one function: catalogue reading is scraping;
+        // reading other objects one new id after the other enumeration;
+        // anything else API abuse. Login functions are judged above.
         for &f in Function::ALL {
-            let r = s.function_rate(f);
-            if r <= 0.0 || login_like(Some(f)) {
+            if login_like(Some(f)) {
                 continue;
             }
             let i = f.index().min(14);
             let n = s.by_function[i];
-            let walk = per_request >= 0.5
+            if n < MIN_VOLUME {
+                continue;
+            }
+            let r = s.rate(n);
+            let walk = walks
                 && ratio(s.objects_by_function[i], n) >= 0.5
                 && ratio(s.writes_by_function[i], n) < 0.5;
             let lim = self.limit(Metric::RequestsPerMinute, Some(f));
@@ -1388,20 +1605,6 @@ impl BehaviourModel {
             } else {
                 Threat::ApiAbuse
             };
-            if walk && !catalogue(Some(f)) {
-                // Walking other people's ids mostly fails (403, 404): the
-                // error rate shows it even below the request-rate limit.
-                let errors = s.rate(s.errors);
-                let lim = self.limit(Metric::ErrorsPerMinute, None);
-                out.push((
-                    Threat::Enumeration,
-                    errors / lim,
-                    format!(
-                        "{errors:.1} failed requests per minute to {f} endpoints, each on a \
-                         new object id (normal limit {lim:.1} errors)"
-                    ),
-                ));
-            }
             let what = if walk {
                 format!(
                     "requests per minute to {f} endpoints, each on a new object id \
@@ -1431,7 +1634,7 @@ impl BehaviourModel {
                 (Metric::LoginAttemptsPerMinute, _) => s.rate(s.login_attempts),
                 (Metric::LoginFailuresPerMinute, _) => s.rate(s.login_failures()),
                 (Metric::DistinctObjectsPerMinute, _) => s.rate(s.objects),
-                (Metric::ErrorsPerMinute, _) => s.rate(s.not_found()),
+                (Metric::ErrorsPerMinute, _) => s.rate(s.probes()),
                 (Metric::UnknownEndpointsPerMinute, _) => s.rate(s.unknown + s.untracked),
             };
             let r = ratio(v, p.limit.max(p.metric.floor()));
@@ -1490,19 +1693,16 @@ impl BehaviourModel {
         // A named threat needs its defining quantity above its normal
         // limit; among those, the most specific wins (a client that fails
         // logins fast is brute force even if its request rate is also
-        // high), then the largest excess. The one-client view of
-        // credential stuffing comes last and needs no excess (its
-        // quantities are small by design).
+        // high), then the largest excess. Credential stuffing is never
+        // named for one client: a client with a failed login or two is a
+        // user with a typo; the campaign shows only across clients
+        // (`assess_window`).
         ev.sort_by(|a, b| {
             specificity(a.0)
                 .cmp(&specificity(b.0))
                 .then(b.1.total_cmp(&a.1))
         });
-        if let Some((t, e, why)) = ev
-            .iter()
-            .find(|(t, e, _)| *e > 1.0 && *t != Threat::CredentialStuffing)
-            .or_else(|| ev.iter().find(|(t, _, _)| *t == Threat::CredentialStuffing))
-        {
+        if let Some((t, e, why)) = ev.iter().find(|(_, e, _)| *e > 1.0) {
             a.threat = Some(*t);
             a.explanation
                 .push_str(&format!("; {t} (x{e:.1} of normal): {why}"));
@@ -1534,19 +1734,21 @@ impl BehaviourModel {
     }
 
     /// Application-level detection over all clients of one window: credential
-    /// stuffing when the window's failed logins exceed what normal traffic
-    /// produces (see [`LoginBaseline`]). Only `ip` clients are counted when
-    /// there are any (a request is in both its address's and its session's
-    /// stats). Taking part: the clients with a failed login, at least half
-    /// of their login attempts failed, and at least half of their requests
-    /// to login endpoints.
+    /// stuffing when the window holds more suspects (clients mostly
+    /// failing logins and doing little else) than normal traffic explains,
+    /// or more failed logins (see [`LoginBaseline`]). Only `ip` clients are
+    /// counted when there are any (a request is in both its address's and
+    /// its session's stats). Failed logins include login attempts the node
+    /// blocked. Taking part: the suspects.
     pub fn assess_window(&self, clients: &[ClientStats], ctx: &dyn Context) -> Vec<Alert> {
         let secs = self.params.config.window_secs.max(1) as f64;
         let any_ip = clients.iter().any(|c| c.kind == "ip");
         let b = &self.params.login;
-        let (mut failures, mut attempts, mut n) = (0.0f64, 0.0f64, 0usize);
+        let (mut failures, mut attempts, mut n, mut all) = (0.0f64, 0.0f64, 0usize, 0usize);
+        let mut suspect_failures = 0.0f64;
         let mut members = Vec::new();
         for c in clients.iter().filter(|c| !any_ip || c.kind == "ip") {
+            all += 1;
             let s = Summary::of(c, ctx, secs);
             if s.login_attempts <= 0.0 {
                 continue;
@@ -1554,29 +1756,42 @@ impl BehaviourModel {
             n += 1;
             failures += s.login_failures();
             attempts += s.login_attempts;
-            if s.login_failures() >= 1.0
-                && s.login_failure_ratio() >= 0.5
-                && s.share(s.login_requests) >= 0.5
-            {
+            if s.suspect() {
+                suspect_failures += s.login_failures();
                 members.push(c.client.clone());
             }
         }
+        // Distinct suspects against the normal share.
+        let k = members.len();
+        let lambda = all as f64 * b.suspect_share.clamp(1e-9, 1.0);
+        let p = poisson_tail(k as u64, lambda);
+        let by_suspects = k >= b.min_suspects.max(2) && p <= b.p_limit.clamp(0.0, 0.5);
+        // Excess failures against the normal failure ratio.
         let excess = failures - b.failure_ratio * attempts;
         let sd = (n as f64 * b.variance).sqrt().max(1e-9);
         let z = excess / sd;
         let observed = ratio(failures, attempts);
+        let by_failures =
+            z > b.z_limit && excess >= b.min_excess && observed >= 2.0 * b.failure_ratio;
         let mut out = Vec::new();
-        if z > b.z_limit && excess >= b.min_excess && observed >= 2.0 * b.failure_ratio {
+        if by_suspects || by_failures {
+            // The normal-equivalent of the suspects' tail: exp(-z^2 / 2).
+            let z_suspects = if p > 0.0 {
+                (-2.0 * p.ln()).max(0.0).sqrt()
+            } else {
+                40.0
+            };
             out.push(Alert {
                 threat: Threat::CredentialStuffing,
-                score: z,
+                score: if by_suspects { z.max(z_suspects) } else { z },
                 explanation: format!(
-                    "{failures:.0} of {attempts:.0} login attempts by {n} clients failed \
-                     ({:.0}%, normally {:.1}%): {excess:.0} failures more than normal, {z:.1} \
-                     standard deviations; {} clients mostly failing logins and doing little else",
+                    "{k} of {all} clients mostly failing logins and doing little else \
+                     ({suspect_failures:.0} failed or blocked logins; normally {lambda:.2} such \
+                     clients, chance {p:.1e}); {failures:.0} of {attempts:.0} login attempts by \
+                     {n} clients failed ({:.0}%, normally {:.1}%): {excess:.0} failures more \
+                     than normal, {z:.1} standard deviations",
                     observed * 100.0,
                     b.failure_ratio * 100.0,
-                    members.len()
                 ),
                 clients: members,
             });

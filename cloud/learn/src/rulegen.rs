@@ -656,9 +656,19 @@ fn endpoint_rule(eps: &[EndpointFacts], cfg: &RuleGenConfig) -> Option<LearnedRu
     if eps.is_empty() || total < cfg.min_requests {
         return None;
     }
+    // A glob's `*` runs across `/`: a template that starts with a
+    // parameter would admit every path. A busy one makes the rule
+    // inexpressible; a rare one (a route word the nodes had not yet
+    // admitted, `/{word}`) is left out.
     let mut globs = BTreeSet::new();
     for e in eps {
         let g = template_glob(&e.template);
+        if g.starts_with("/*") {
+            if e.requests.saturating_mul(100) >= total {
+                return None;
+            }
+            continue;
+        }
         globs.insert(g.clone());
         if g != "/" {
             globs.insert(format!("{g}/"));

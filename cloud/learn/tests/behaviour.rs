@@ -111,6 +111,8 @@ struct Event {
     key: String,
     objects: Vec<String>,
     status: u16,
+    /// The node refused it (counted as blocked only, not as an error).
+    blocked: bool,
 }
 
 fn ev(t: u64, key: &str, objects: &[String], status: u16) -> Event {
@@ -119,6 +121,16 @@ fn ev(t: u64, key: &str, objects: &[String], status: u16) -> Event {
         key: key.to_string(),
         objects: objects.to_vec(),
         status,
+        blocked: false,
+    }
+}
+
+/// A request the node blocked (its block page's 403 is not the
+/// application's answer).
+fn blocked(t: u64, key: &str, objects: &[String]) -> Event {
+    Event {
+        blocked: true,
+        ..ev(t, key, objects, 403)
     }
 }
 
@@ -152,11 +164,15 @@ fn aggregate(id: u64, mut events: Vec<Event>) -> ClientStats {
         }
         s.last = e.t;
         s.requests += 1;
-        if e.status >= 400 {
-            s.errors += 1;
-        }
-        if e.status == 401 || e.status == 403 {
-            s.auth_failures += 1;
+        if e.blocked {
+            s.blocked += 1;
+        } else {
+            if e.status >= 400 {
+                s.errors += 1;
+            }
+            if e.status == 401 || e.status == 403 {
+                s.auth_failures += 1;
+            }
         }
         for o in &e.objects {
             s.objects.add_hash(keyer().hash(b"object", o.as_bytes()));
@@ -897,6 +913,333 @@ fn merged_windows_of_an_attacker_are_still_detected() {
     assert!(a.anomalous, "{}", a.explanation);
     assert_eq!(a.threat, Some(Threat::BruteForce), "{}", a.explanation);
     assert!(a.explanation.contains("failed logins"));
+}
+
+// ---------------------------------------------------------------------------
+// Hard cases: normal users near the criteria, attackers the node partly
+// blocked, campaigns of few clients
+
+/// Whether the verdict raises an alert (what the server records: an
+/// anomalous client with a named threat).
+fn alert(a: &rampart_learn::behaviour::Assessment) -> bool {
+    a.anomalous && a.threat.is_some()
+}
+
+/// A user who signs in with a typo or two early in the span and does
+/// little else yet (the span ends soon after).
+fn clumsy_user(rng: &mut Rng, id: u64) -> ClientStats {
+    let mut t = T0 + rng.range(0, 40);
+    let mut out = Vec::new();
+    if rng.chance(0.5) {
+        out.push(ev(t, "GET /login", &[], 200));
+        t += rng.range(3, 10);
+    }
+    for _ in 0..rng.range(1, 2) {
+        out.push(ev(t, "POST /login", &[], 401));
+        t += rng.range(3, 10);
+    }
+    if rng.chance(0.8) {
+        out.push(ev(t, "POST /login", &[], 200));
+        t += 2;
+    }
+    for _ in 0..rng.range(0, 2) {
+        out.push(ev(
+            t,
+            *rng.pick(&["GET /account", "GET /", "GET /cart"]),
+            &[],
+            200,
+        ));
+        t += rng.range(2, 8);
+    }
+    aggregate(id, out)
+}
+
+/// A user of an application that answers 401 to pages that need a
+/// session: a few API reads of their own orders before signing in, then
+/// the same after.
+fn early_reader(rng: &mut Rng, id: u64) -> ClientStats {
+    let mut t = T0 + rng.range(0, 10);
+    let mut out = vec![ev(t, "GET /", &[], 200)];
+    let mut order = rng.range(1000, 900_000);
+    for _ in 0..rng.range(4, 7) {
+        t += rng.range(2, 6);
+        order += rng.range(1, 40);
+        out.push(ev(t, "GET /api/v1/orders/{int}", &[order.to_string()], 401));
+    }
+    let mut u = 0;
+    login(rng, &mut t, &mut out);
+    for _ in 0..rng.range(0, 5) {
+        t += rng.range(2, 6);
+        u += 1;
+        out.push(ev(
+            t,
+            "GET /api/v1/orders/{int}",
+            &[(order + u).to_string()],
+            200,
+        ));
+    }
+    aggregate(id, out)
+}
+
+#[test]
+fn users_with_a_few_failed_logins_or_401s_raise_no_alert() {
+    let m = model();
+    let c = ctx();
+    let mut rng = Rng::new(404);
+    type Gen = fn(&mut Rng, u64) -> ClientStats;
+    for (what, gen) in [
+        ("clumsy user", clumsy_user as Gen),
+        ("early reader", early_reader as Gen),
+    ] {
+        let clients: Vec<ClientStats> = (0..1000).map(|i| gen(&mut rng, 1 << 44 | i)).collect();
+        let verdicts = m.assess_many(&clients, &c, WINDOW);
+        let alerts: Vec<_> = verdicts.iter().filter(|a| alert(a)).collect();
+        let anomalous = verdicts.iter().filter(|a| a.anomalous).count();
+        println!(
+            "{what}: {} alerts, {anomalous} anomalous of {}",
+            alerts.len(),
+            clients.len()
+        );
+        for a in alerts.iter().take(3) {
+            println!("  {}", a.explanation);
+        }
+        assert!(alerts.is_empty(), "{what}: {} alerts", alerts.len());
+        assert!(verdicts
+            .iter()
+            .all(|a| a.threat != Some(Threat::CredentialStuffing)));
+    }
+    // A few of them among the clients of a window are no campaign.
+    for w in 0..50u64 {
+        let mut clients = normal_clients(5000 + w, 60);
+        for i in 0..3 {
+            clients.push(clumsy_user(&mut rng, 1 << 45 | w << 8 | i));
+        }
+        let alerts = m.assess_window(&clients, &c);
+        assert!(alerts.is_empty(), "window {w}: {:?}", alerts);
+    }
+}
+
+/// A brute forcer the node started blocking after a few attempts (a
+/// learned rate limit): the blocked attempts are counted as blocked only.
+fn blocked_brute_force(rng: &mut Rng, id: u64) -> ClientStats {
+    let mut out = Vec::new();
+    if rng.chance(0.5) {
+        out.push(ev(T0, "GET /login", &[], 200));
+    }
+    let answered = rng.range(0, 12);
+    let rate = rng.range(20, 240);
+    for (i, t) in spread(rng, rate).into_iter().enumerate() {
+        if (i as u64) < answered {
+            out.push(ev(t, "POST /login", &[], 401));
+        } else {
+            out.push(blocked(t, "POST /login", &[]));
+        }
+    }
+    aggregate(id, out)
+}
+
+/// A scanner whose paths partly fit a catalogue template (`GET /{slug}`,
+/// product pages by name), mostly not found, some blocked by the node.
+fn catalogue_prober(rng: &mut Rng, id: u64) -> ClientStats {
+    let mut out = Vec::new();
+    let n = rng.range(60, 200);
+    let mut t = T0 + rng.range(0, 5);
+    for i in 0..n {
+        if t >= T0 + WINDOW {
+            break;
+        }
+        let r = rng.f();
+        if r < 0.2 {
+            out.push(blocked(t, "GET /{slug}", &[format!("p{i}")]));
+        } else if r < 0.8 {
+            out.push(ev(t, "GET /{slug}", &[format!("p{i}")], 404));
+        } else {
+            let key = *rng.pick(&["GET /{word}/{word}", "GET /{word}/{file}"]);
+            out.push(ev(t, key, &[], 404));
+        }
+        if i % 3 == 0 {
+            t += 1;
+        }
+    }
+    aggregate(id, out)
+}
+
+fn slug_function(e: &str) -> Option<Function> {
+    if e == "GET /{slug}" {
+        Some(Function::ProductView)
+    } else {
+        function_of(e)
+    }
+}
+
+fn slug_known(e: &str) -> bool {
+    e == "GET /{slug}" || known(e)
+}
+
+/// A password-reset (or any write) flood, partly blocked by a rate limit.
+fn write_flood(rng: &mut Rng, id: u64) -> ClientStats {
+    let key = *rng.pick(&[
+        "POST /password/reset",
+        "POST /api/v1/reviews",
+        "POST /register",
+    ]);
+    let rate = rng.range(300, 900);
+    let block = rng.chance(0.5);
+    let mut out = Vec::new();
+    for (i, t) in spread(rng, rate).into_iter().enumerate() {
+        if block && i >= 40 {
+            out.push(blocked(t, key, &[]));
+        } else {
+            out.push(ev(t, key, &[], 200));
+        }
+    }
+    aggregate(id, out)
+}
+
+/// An id walk that a distinct-id guard blocks after the first ids.
+fn guarded_enumeration(rng: &mut Rng, id: u64) -> ClientStats {
+    let mut next = rng.range(1000, 900_000);
+    let mut out = Vec::new();
+    let rate = rng.range(60, 300);
+    for (i, t) in spread(rng, rate).into_iter().enumerate() {
+        next += 1;
+        let o = [next.to_string()];
+        if i >= 25 {
+            out.push(blocked(t, "GET /api/v1/orders/{int}", &o));
+        } else {
+            let status = *rng.pick(&[403, 403, 404, 200]);
+            out.push(ev(t, "GET /api/v1/orders/{int}", &o, status));
+        }
+    }
+    aggregate(id, out)
+}
+
+#[test]
+fn partly_blocked_attackers_are_detected_with_their_threat() {
+    let m = model();
+    let plain = ctx();
+    let slug: FnContext<fn(&str) -> Option<Function>, fn(&str) -> bool> = FnContext {
+        function: slug_function as fn(&str) -> Option<Function>,
+        known: slug_known as fn(&str) -> bool,
+    };
+    type Gen = fn(&mut Rng, u64) -> ClientStats;
+    let cases: [(&str, Threat, Gen, &dyn Context); 4] = [
+        (
+            "blocked brute force",
+            Threat::BruteForce,
+            blocked_brute_force,
+            &plain,
+        ),
+        (
+            "catalogue prober",
+            Threat::ForcedBrowsing,
+            catalogue_prober,
+            &slug,
+        ),
+        ("write flood", Threat::ApiAbuse, write_flood, &plain),
+        (
+            "guarded enumeration",
+            Threat::Enumeration,
+            guarded_enumeration,
+            &plain,
+        ),
+    ];
+    let mut rng = Rng::new(808);
+    for (what, threat, gen, c) in cases {
+        let n = 200;
+        let clients: Vec<ClientStats> = (0..n).map(|i| gen(&mut rng, 1 << 46 | i)).collect();
+        let verdicts = m.assess_many(&clients, c, WINDOW);
+        let hit = verdicts
+            .iter()
+            .filter(|a| alert(a) && a.threat == Some(threat))
+            .count();
+        println!("{what}: {hit} of {n} named {threat}");
+        if let Some(a) = verdicts.iter().find(|a| a.threat != Some(threat)) {
+            println!("  missed: {:?} {}", a.threat, a.explanation);
+        }
+        assert!(hit * 100 >= n as usize * 95, "{what}: {hit} of {n}");
+    }
+    // The plain scrapers stay scrapers in the context with the slug
+    // template (their pages are found).
+    let scrapers: Vec<ClientStats> = (0..100).map(|i| scraping(&mut rng, 1 << 47 | i)).collect();
+    let named = m
+        .assess_many(&scrapers, &slug, WINDOW)
+        .iter()
+        .filter(|a| a.threat == Some(Threat::Scraping))
+        .count();
+    assert!(named >= 95, "{named} of 100 scrapers");
+}
+
+/// A bot of a campaign whose login attempts the node may block.
+fn stuffer_blocked(rng: &mut Rng, id: u64, block: bool) -> ClientStats {
+    let mut out = Vec::new();
+    let mut t = T0 + rng.range(0, 50);
+    for _ in 0..rng.range(1, 4) {
+        if block && rng.chance(0.7) {
+            out.push(blocked(t, "POST /login", &[]));
+        } else {
+            out.push(ev(t, "POST /login", &[], 401));
+        }
+        t += rng.range(1, 8);
+    }
+    aggregate(id, out)
+}
+
+#[test]
+fn credential_stuffing_by_few_bots_is_flagged_and_normal_windows_are_not() {
+    let m = model();
+    let c = ctx();
+    let b = &m.params().login;
+    println!(
+        "login baseline: suspect share {:.5}, min suspects {}, p limit {:.0e}",
+        b.suspect_share, b.min_suspects, b.p_limit
+    );
+    let mut rng = Rng::new(4242);
+    let windows = 40u64;
+    let (mut detected, mut named, mut bots_total, mut wrong) = (0, 0, 0, 0);
+    for w in 0..windows {
+        // One node batch's worth of clients: a few dozen normal ones and
+        // five to eight bots, half of the windows with most bot attempts
+        // blocked.
+        let mut clients = normal_clients(7000 + w, rng.range(20, 80) as usize);
+        let bots = rng.range(5, 8);
+        let first_bot = clients.len();
+        for i in 0..bots {
+            clients.push(stuffer_blocked(&mut rng, 1 << 49 | w << 20 | i, w % 2 == 1));
+        }
+        let ids: Vec<String> = clients[first_bot..]
+            .iter()
+            .map(|c| c.client.clone())
+            .collect();
+        let alerts = m.assess_window(&clients, &c);
+        if let Some(a) = alerts
+            .iter()
+            .find(|a| a.threat == Threat::CredentialStuffing)
+        {
+            detected += 1;
+            named += a.clients.iter().filter(|c| ids.contains(c)).count();
+            wrong += a.clients.iter().filter(|c| !ids.contains(c)).count();
+            if w < 2 {
+                println!("{}", a.explanation);
+            }
+        }
+        bots_total += bots as usize;
+    }
+    println!(
+        "few bots: {detected} of {windows} windows; {named} of {bots_total} bots named, {wrong} \
+         normal clients named"
+    );
+    assert!(detected * 100 >= windows as usize * 95);
+    assert!(named * 100 >= bots_total * 90);
+    assert!(wrong * 20 <= named);
+    // Normal windows of every size stay quiet.
+    let normal = normal_clients(3, 12_000);
+    for size in [10, 40, 150, 1000] {
+        for w in normal.chunks(size) {
+            let alerts = m.assess_window(w, &c);
+            assert!(alerts.is_empty(), "{size}: {}", alerts[0].explanation);
+        }
+    }
 }
 
 #[allow(dead_code)]

@@ -956,6 +956,185 @@ fn held_out() -> Vec<(Template, Function)> {
             vec!["body:form.courriel", "body:form.mot_de_passe"],
             FORM,
         ),
+        // A help desk on Rails with Devise: agents sign in, a staff
+        // back office manages them.
+        (Login, "GET", "/agents/sign_in", vec![], None),
+        (
+            Login,
+            "POST",
+            "/agents/sign_in",
+            vec![
+                "body:form.agent.email",
+                "body:form.agent.password",
+                "body:form.authenticity_token",
+            ],
+            FORM,
+        ),
+        (Logout, "DELETE", "/agents/sign_out", vec![], None),
+        (PasswordReset, "GET", "/agents/password/new", vec![], None),
+        (
+            PasswordReset,
+            "POST",
+            "/agents/password",
+            vec!["body:form.agent.email", "body:form.authenticity_token"],
+            FORM,
+        ),
+        (Registration, "GET", "/registrations/new", vec![], None),
+        (Profile, "GET", "/agents/edit", vec![], None),
+        (
+            Admin,
+            "GET",
+            "/staff/agents",
+            vec!["query.page", "query.role"],
+            None,
+        ),
+        (
+            Admin,
+            "PATCH",
+            "/staff/agents/{id:int}",
+            vec!["body:form.agent.role", "body:form.agent.active"],
+            FORM,
+        ),
+        (
+            Admin,
+            "POST",
+            "/staff/agents/{id:int}/suspend",
+            vec![],
+            FORM,
+        ),
+        (
+            Admin,
+            "POST",
+            "/staff/billing/settings",
+            vec!["body:form.plan", "body:form.seats"],
+            FORM,
+        ),
+        (ApiRead, "GET", "/tickets/{id:int}", vec![], None),
+        (
+            ApiWrite,
+            "POST",
+            "/tickets/{id:int}/replies",
+            vec!["body:form.reply.body"],
+            FORM,
+        ),
+        (Static, "GET", "/healthz", vec![], None),
+        // A fintech API on Spring Boot with a back office and a SOAP
+        // service for partners.
+        (
+            Login,
+            "POST",
+            "/api/v2/auth/token",
+            vec!["body:json.clientId", "body:json.secret"],
+            JSON,
+        ),
+        (ApiRead, "GET", "/api/v2/wallets", vec![], None),
+        (
+            ApiRead,
+            "GET",
+            "/api/v2/wallets/{wallet_id:uuid}",
+            vec![],
+            None,
+        ),
+        (
+            ApiRead,
+            "GET",
+            "/api/v2/wallets/{wallet_id:uuid}/movements",
+            vec!["query.since"],
+            None,
+        ),
+        (Profile, "GET", "/api/v2/customers/me", vec![], None),
+        (Static, "GET", "/api/v2/version", vec![], None),
+        (Static, "GET", "/status", vec![], None),
+        (
+            Admin,
+            "GET",
+            "/backoffice/customers/{customer_id:int}",
+            vec![],
+            None,
+        ),
+        (
+            Admin,
+            "POST",
+            "/backoffice/customers/{customer_id:int}/lock",
+            vec!["body:json.reason"],
+            JSON,
+        ),
+        (
+            Admin,
+            "PUT",
+            "/backoffice/limits",
+            vec!["body:json.daily", "body:json.monthly"],
+            JSON,
+        ),
+        (
+            Static,
+            "GET",
+            "/partner/PaymentService",
+            vec!["query.wsdl"],
+            None,
+        ),
+        (
+            ApiWrite,
+            "POST",
+            "/partner/PaymentService#action.InitiateTransfer",
+            vec![
+                "body:xml[\"soap:Envelope\"][\"soap:Body\"].InitiateTransfer.amount",
+                "body:xml[\"soap:Envelope\"][\"soap:Body\"].InitiateTransfer.creditor",
+            ],
+            SOAP,
+        ),
+        // A Laravel furniture shop with a control panel.
+        (PasswordReset, "GET", "/password/reset", vec![], None),
+        (
+            PasswordReset,
+            "POST",
+            "/reset-password",
+            vec![
+                "body:form.token",
+                "body:form.email",
+                "body:form.password",
+                "body:form.password_confirmation",
+            ],
+            FORM,
+        ),
+        (Profile, "GET", "/my/orders", vec!["query.page"], None),
+        (Profile, "GET", "/user/orders/{id:int}", vec![], None),
+        (
+            Admin,
+            "GET",
+            "/control-panel/customers",
+            vec!["query.search"],
+            None,
+        ),
+        (
+            Admin,
+            "POST",
+            "/control-panel/customers/{id:int}",
+            vec!["body:form.name", "body:form.email", "body:form._token"],
+            FORM,
+        ),
+        (
+            Admin,
+            "POST",
+            "/control-panel/settings/payment",
+            vec!["body:form.gateway", "body:form._token"],
+            FORM,
+        ),
+        (
+            ProductView,
+            "GET",
+            "/furniture/{category:slug}/{slug}",
+            vec![],
+            None,
+        ),
+        (
+            Cart,
+            "POST",
+            "/cart/items",
+            vec!["body:form.product_id", "body:form.qty", "body:form._token"],
+            FORM,
+        ),
+        (Static, "GET", "/ping", vec![], None),
     ];
     rows.into_iter()
         .map(|(f, m, spec, points, ct)| (example(m, spec, &points, ct), f))
@@ -1018,4 +1197,50 @@ fn business_functions_on_applications_the_model_never_saw() {
     let (f, p) = model.classify(&ts[0]);
     assert_eq!(f, Function::Login, "{:?}", ts[0].template);
     assert!(p > 0.5 && p <= 1.0);
+}
+
+#[test]
+fn tmp_probe() {
+    let model = FunctionModel::train(&nn::cpu());
+    for (m, p, pts, ct) in [
+        ("GET", "/session/new", vec![], None),
+        (
+            "POST",
+            "/session/new",
+            vec!["body:form.email", "body:form.password"],
+            Some("application/x-www-form-urlencoded"),
+        ),
+        (
+            "POST",
+            "/manage/accounts/{user_id}",
+            vec!["body:form.role"],
+            Some("application/x-www-form-urlencoded"),
+        ),
+        (
+            "POST",
+            "/manage/settings",
+            vec!["body:form.name"],
+            Some("application/x-www-form-urlencoded"),
+        ),
+        ("POST", "/manage/accounts/{user_id}/disable", vec![], None),
+        ("GET", "/manage/accounts/{user_id}", vec![], None),
+        ("GET", "/manage/accounts", vec![], None),
+        (
+            "POST",
+            "/password/reset",
+            vec!["body:json.email"],
+            Some("application/json"),
+        ),
+        ("POST", "/password/reset", vec![], None),
+        ("GET", "/api/health", vec![], None),
+        ("GET", "/", vec![], None),
+        ("GET", "/soap/orders", vec![], None),
+        ("GET", "/accounts", vec![], None),
+        ("GET", "/accounts/{account_id}", vec![], None),
+        ("GET", "/orders", vec![], None),
+        ("GET", "/api/orders", vec![], None),
+    ] {
+        let t = example(m, p, &pts, ct);
+        println!("probe {m} {p} -> {:?}", model.classify(&t));
+    }
 }

@@ -239,8 +239,15 @@ impl Learners {
         app: &application::Model,
     ) -> Result<LearnReport> {
         let started = Instant::now();
-        let shared = self.shared().await?;
         let (observed, params) = observed(store, app.id).await?;
+        if observed.is_empty() {
+            // Nothing reported yet: no model is worth training.
+            return Ok(LearnReport {
+                application: app.name.clone(),
+                ..LearnReport::default()
+            });
+        }
+        let shared = self.shared().await?;
         let previous: Vec<Template> = store
             .list_learned_endpoints(app.id)
             .await?
@@ -794,7 +801,10 @@ pub(crate) async fn run(st: Arc<crate::Shared>) {
         st.replica_id.clone(),
         Duration::from_secs(st.cfg.lease_ttl_secs),
     );
-    let mut last_learned: HashMap<i64, Instant> = HashMap::new();
+    // When each application was last learned, and whether that run found
+    // anything (an empty run is retried within a minute, so that a new
+    // application is learned soon after its first traffic).
+    let mut last_learned: HashMap<i64, (Instant, bool)> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(cfg.behaviour_tick_secs));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -817,14 +827,23 @@ pub(crate) async fn run(st: Arc<crate::Shared>) {
             }
         };
         for app in &apps {
-            let due = last_learned
-                .get(&app.id)
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(cfg.interval_secs));
+            let due = last_learned.get(&app.id).is_none_or(|(t, empty)| {
+                let every = if *empty {
+                    cfg.interval_secs.min(60)
+                } else {
+                    cfg.interval_secs
+                };
+                t.elapsed() >= Duration::from_secs(every)
+            });
             if due {
-                if let Err(e) = st.learners.learn(&st.store, &cfg, app).await {
-                    warn!(application = %app.name, error = %e, "learning run failed");
-                }
-                last_learned.insert(app.id, Instant::now());
+                let empty = match st.learners.learn(&st.store, &cfg, app).await {
+                    Ok(r) => r.templates == 0,
+                    Err(e) => {
+                        warn!(application = %app.name, error = %e, "learning run failed");
+                        false
+                    }
+                };
+                last_learned.insert(app.id, (Instant::now(), empty));
             }
             if let Err(e) = st.learners.assess(&st.store, &cfg, app).await {
                 warn!(application = %app.name, error = %e, "behaviour assessment failed");

@@ -30,7 +30,7 @@
 //! endpoints, not traffic.
 //!
 //! Each feature is hashed with FNV-1a (64 bits, seeded with
-//! [`FEATURE_SEED`]) into one of [`WIDTH`] (512) slots, set to 1 (0.5
+//! [`FEATURE_SEED`]) into one of [`WIDTH`] (1024) slots, set to 1 (0.5
 //! for trigrams), and the vector is scaled to unit length. The knowledge base (`cloud/learn/kb/functions.tsv`)
 //! holds labelled endpoints written from general knowledge of web
 //! applications and APIs; [`FunctionModel::train`] trains on all of it
@@ -49,7 +49,7 @@ use crate::labels::Function;
 use crate::nn::{Classifier, TrainConfig};
 
 /// Width of the feature vectors.
-pub const WIDTH: usize = 512;
+pub const WIDTH: usize = 1024;
 
 /// Seed of the feature hash.
 pub const FEATURE_SEED: u64 = 0x7261_6d70_6172_7431;
@@ -155,6 +155,7 @@ fn raw_features(t: &Template) -> Vec<f32> {
 
     let segs = t.segments();
     let last_literal = segs.iter().rposition(|s| !s.starts_with('{'));
+    let mut section_seen = false;
     for (i, s) in segs.iter().enumerate() {
         if s.starts_with('{') {
             continue;
@@ -170,10 +171,35 @@ fn raw_features(t: &Template) -> Vec<f32> {
                 }
             }
         }
-        for w in words(s) {
-            put_word(&mut v, "w", &w);
-            if Some(i) == last_literal {
+        let is_last = Some(i) == last_literal;
+        let ws = words(s);
+        for w in &ws {
+            put_word(&mut v, "w", w);
+            if is_last {
                 put(&mut v, &format!("lw:{w}"), 1.0);
+            }
+        }
+        if is_last && ws.len() > 1 {
+            // The words run together: `sign_in`, `sign-in`, `SignIn` and
+            // `signin` are one.
+            put_word(&mut v, "lj", &ws.concat());
+        }
+        if is_last && raw_last_word(s).is_some_and(|r| r.len() > 3 && r.ends_with('s')) {
+            // A collection (`accounts`) is not the user's own (`account`).
+            put(&mut v, "lw:plural", 1.0);
+        }
+        if back_office(s, &ws) {
+            put(&mut v, if is_last { "bo:last" } else { "bo:prefix" }, 1.0);
+        }
+        // The section: the first literal segment past the API plumbing
+        // (`api`, `rest`, versions), whatever follows it.
+        if !section_seen && !is_plumbing(s) {
+            section_seen = true;
+            if is_last {
+                continue;
+            }
+            for w in &ws {
+                put(&mut v, &format!("sec:{w}"), 1.0);
             }
         }
     }
@@ -186,7 +212,8 @@ fn raw_features(t: &Template) -> Vec<f32> {
     for ext in exts {
         put(&mut v, &format!("ext:{ext}"), 1.0);
         if let Some(family) = extension_family(&ext) {
-            put(&mut v, family, 1.0);
+            // A file's kind says more than the words of its path.
+            put(&mut v, family, 2.0);
         }
     }
     for p in &t.params {
@@ -266,6 +293,72 @@ fn raw_features(t: &Template) -> Vec<f32> {
     v
 }
 
+/// Words of back offices: a segment like these makes the endpoint part of
+/// an administration section, whatever resource follows.
+const BACK_OFFICE: &[&str] = &[
+    "admin",
+    "administrator",
+    "administration",
+    "administracion",
+    "administrador",
+    "amministrazione",
+    "verwaltung",
+    "beheer",
+    "gestion",
+    "manage",
+    "management",
+    "backoffice",
+    "backend",
+    "backstage",
+    "staff",
+    "console",
+    "moderation",
+    "moderator",
+    "mod",
+    "superuser",
+    "sysadmin",
+    "internal",
+    "ops",
+    "cp",
+    "cpanel",
+    "controlpanel",
+    "wpadmin",
+];
+
+/// Whether a literal segment names a back office (`admin`, `wp-admin`,
+/// `back-office`, `manage`, `staff`...).
+fn back_office(seg: &str, ws: &[String]) -> bool {
+    let joined: String = seg
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    BACK_OFFICE.contains(&joined.as_str()) || ws.iter().any(|w| BACK_OFFICE.contains(&w.as_str()))
+}
+
+/// Segments that carry no business meaning: API roots and versions.
+fn is_plumbing(seg: &str) -> bool {
+    let s = seg.to_ascii_lowercase();
+    let version = s
+        .strip_prefix('v')
+        .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    let dated = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-');
+    version
+        || dated
+        || matches!(
+            s.as_str(),
+            "api" | "apis" | "rest" | "json" | "public" | "app" | "web" | "ajax" | "index.php"
+        )
+}
+
+/// The last word of a segment, lower-cased but not singularised.
+fn raw_last_word(seg: &str) -> Option<String> {
+    let w = seg
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))?;
+    Some(w.to_lowercase())
+}
+
 /// The family of a file extension: the site's own assets, or documents
 /// and archives that are downloaded.
 fn extension_family(ext: &str) -> Option<&'static str> {
@@ -320,7 +413,9 @@ fn verb_kind(w: &str) -> Option<&'static str> {
     const WRITE: &[&str] = &[
         "create", "add", "update", "set", "delete", "remove", "cancel", "submit", "save", "insert",
         "modify", "patch", "put", "post", "send", "edit", "change", "rate", "like", "approve",
-        "reject", "archive", "assign", "book", "schedule", "transfer", "new",
+        "reject", "archive", "assign", "book", "schedule", "transfer", "new", "initiate",
+        "execute", "make", "process", "register", "enable", "disable", "upsert", "import", "issue",
+        "close", "open", "start", "stop", "reset", "lock", "unlock", "block", "unblock", "confirm",
     ];
     if READ.contains(&w) {
         Some("opv:read")
@@ -522,6 +617,33 @@ pub fn train_config() -> TrainConfig {
 /// method decides between `api_read` and `api_write`.
 pub const UNSURE: f32 = 0.5;
 
+/// Whether an endpoint with no specific function reads or writes: a
+/// GraphQL query reads and a mutation writes, a SOAP action as its verb
+/// says (`GetBalance`, `CreateOrder`; `None` for other verbs), a plain
+/// endpoint as its method says (`GET`, `HEAD`, `OPTIONS` read).
+fn generic_function(t: &Template) -> Option<Function> {
+    let read = |r: bool| {
+        if r {
+            Function::ApiRead
+        } else {
+            Function::ApiWrite
+        }
+    };
+    match &t.operation {
+        Some(op) if op.kind.eq_ignore_ascii_case("query") => Some(Function::ApiRead),
+        Some(op) if op.kind.eq_ignore_ascii_case("mutation") => Some(Function::ApiWrite),
+        Some(op) => match words(&op.name).first().and_then(|w| verb_kind(w)) {
+            Some("opv:read") => Some(Function::ApiRead),
+            Some(_) => Some(Function::ApiWrite),
+            None => None,
+        },
+        None => Some(read(matches!(
+            t.method.to_ascii_uppercase().as_str(),
+            "GET" | "HEAD" | "OPTIONS"
+        ))),
+    }
+}
+
 /// The business-function classifier.
 #[derive(Debug, Clone)]
 pub struct FunctionModel {
@@ -577,9 +699,12 @@ impl FunctionModel {
     ///
     /// When the most likely function is a specific one (not `api_read` or
     /// `api_write`) but the model gives it less than [`UNSURE`], nothing
-    /// specific fits: the template is a generic API read (`GET`, `HEAD`,
-    /// `OPTIONS`) or write (any other method), with the confidence
-    /// `1 - p`, the probability that the specific guess is wrong.
+    /// specific fits: the template is a generic API read or write, with
+    /// the confidence `1 - p`, the probability that the specific guess is
+    /// wrong. Which of the two generic functions applies, the request
+    /// says rather than the model: the method of a plain endpoint (`GET`,
+    /// `HEAD`, `OPTIONS` read), the kind of a GraphQL operation, the verb
+    /// of a SOAP action.
     pub fn classify_all(&self, ts: &[Template]) -> Vec<(Function, f32)> {
         let x: Vec<Vec<f32>> = ts.iter().map(features).collect();
         self.classifier
@@ -589,19 +714,17 @@ impl FunctionModel {
             .map(|((i, p), t)| {
                 let f = Function::ALL.get(i).copied().unwrap_or(Function::ApiRead);
                 let generic = matches!(f, Function::ApiRead | Function::ApiWrite);
-                if generic || p >= UNSURE {
+                if generic {
+                    // Whether a generic endpoint reads or writes, its
+                    // request line (or operation) says.
+                    let g = generic_function(t).unwrap_or(f);
+                    return (g, p);
+                }
+                if p >= UNSURE {
                     return (f, p);
                 }
-                let reads = matches!(
-                    t.method.to_ascii_uppercase().as_str(),
-                    "GET" | "HEAD" | "OPTIONS"
-                );
-                let f = if reads {
-                    Function::ApiRead
-                } else {
-                    Function::ApiWrite
-                };
-                (f, 1.0 - p)
+                let g = generic_function(t).unwrap_or(Function::ApiWrite);
+                (g, 1.0 - p)
             })
             .collect()
     }

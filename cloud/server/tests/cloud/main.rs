@@ -9,6 +9,7 @@ mod common;
 
 mod batches;
 mod enroll;
+mod learning;
 mod openapi;
 mod packs;
 mod replicas;
