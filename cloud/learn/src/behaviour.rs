@@ -21,8 +21,14 @@
 //! [`BehaviourModel::assess`] scores one client (anomalous: above the
 //! autoencoder's threshold, or far above a profile) and, when it is
 //! anomalous, names the [`Threat`] from explicit criteria against the
-//! profiles and explains which features deviate. [`BehaviourModel::assess_window`] looks
-//! at all clients of a window at once.
+//! profiles and explains which features deviate. Every named threat also
+//! needs a minimum absolute count in the span ([`MIN_LOGIN_FAILURES`],
+//! [`MIN_PROBES`], [`MIN_WALK_OBJECTS`], [`MIN_VOLUME`]), and requests the
+//! node blocked count as failed attempts where the application's answers
+//! say they were (a blocked request has no application answer). Credential
+//! stuffing is never named for one client: [`BehaviourModel::assess_window`]
+//! looks at all clients of a window at once (distinct suspects against a
+//! Poisson baseline, and excess failed logins).
 //!
 //! Persistence: [`BehaviourModel::params`] is everything but the network's
 //! weights (standardisation, threshold and its calibration, profiles, login
@@ -306,6 +312,8 @@ struct Summary {
     catalogue_object_requests: f64,
     write_object_requests: f64,
     top: f64,
+    /// Whether the busiest endpoint takes state-changing requests.
+    top_write: bool,
     writes: f64,
     by_function: [f64; 15],
     /// Requests to endpoints of each function with an object id in the
@@ -371,7 +379,10 @@ impl Summary {
                     login_writes += n;
                 }
             }
-            m.top = m.top.max(n);
+            if n > m.top {
+                m.top = n;
+                m.top_write = is_write(method);
+            }
         }
         m.endpoints = s.endpoints.len() as f64;
         m.login_attempts = if login_writes > 0.0 {
@@ -1374,7 +1385,10 @@ impl BehaviourModel {
     /// above its normal limit and reaches its minimum absolute count in
     /// the span: brute force (at least [`MIN_LOGIN_FAILURES`] failed or
     /// blocked login attempts, most attempts failing, failures per minute
-    /// above normal), forced browsing (at least [`MIN_PROBES`] requests to
+    /// above normal; or as many rejected submissions to one endpoint not
+    /// known as a login; or at least [`MIN_VOLUME`] sign-in submissions
+    /// above the normal attempt rate, failing visibly or not), forced
+    /// browsing (at least [`MIN_PROBES`] requests to
     /// endpoints outside the inventory, or most requests not found or
     /// blocked, unless the client walks someone else's object ids),
     /// enumeration or scraping (at least [`MIN_WALK_OBJECTS`] distinct
@@ -1382,8 +1396,8 @@ impl BehaviourModel {
     /// object requests: catalogue objects are scraping, write requests API
     /// abuse, anyone else's objects enumeration, also by their failure
     /// rate), scraping (request rate to catalogue functions), API abuse
-    /// (request rate to any other function, or login and password-reset
-    /// submissions that mostly succeed), each with at least
+    /// (request rate to any other function or mostly writes, or
+    /// password-reset submissions that mostly succeed), each with at least
     /// [`MIN_VOLUME`] requests. Credential stuffing is never named for one
     /// client (see [`assess_window`](Self::assess_window)). An anomalous
     /// client that meets no criterion has no threat (and an alert needs
@@ -1478,17 +1492,52 @@ impl BehaviourModel {
                 ),
             ));
         }
-        // Flooding the login or password-reset function without failing:
-        // abuse of the function (mass password resets), not guessing.
+        // Guessing at an endpoint the endpoint layer did not recognise as a
+        // login (an API sign-in or a one-time-code check classified as an
+        // API write): most of the client's requests are submissions to one
+        // endpoint, most answered 401/403 (and the node's blocks of more
+        // of the same).
+        let answered = (s.total - s.blocked).max(0.0);
+        if s.login_attempts < MIN_LOGIN_FAILURES
+            && s.top_write
+            && s.share(s.top) >= 0.8
+            && s.auth_failures >= MIN_LOGIN_FAILURES
+            && ratio(s.auth_failures, answered) >= 0.5
+        {
+            let failed = (s.auth_failures + s.blocked).min(s.top);
+            let fails = s.rate(failed);
+            let lim = self.limit(Metric::LoginFailuresPerMinute, Some(Function::Login));
+            out.push((
+                Threat::BruteForce,
+                fails / lim,
+                format!(
+                    "{fails:.1} rejected submissions (401/403 or blocked) per minute to one \
+                     endpoint, {:.0}% of its requests (normal limit {lim:.1} failed logins)",
+                    s.share(s.top) * 100.0
+                ),
+            ));
+        }
+        // Flooding the login or password-reset function without (visible)
+        // failures. Password resets by the dozen are abuse of the
+        // function; sign-ins by the dozen are still guessing (many
+        // applications answer a failed sign-in form with 200 and the form
+        // again).
         if s.login_attempts >= MIN_VOLUME && s.login_failure_ratio() < 0.5 {
             let r = s.rate(s.login_attempts);
             let lim = self.limit(Metric::LoginAttemptsPerMinute, Some(Function::Login));
+            let sign_ins = s.writes_by_function[Function::Login.index().min(14)];
+            let resets = s.writes_by_function[Function::PasswordReset.index().min(14)];
+            let (threat, what) = if resets > sign_ins {
+                (Threat::ApiAbuse, "password-reset")
+            } else {
+                (Threat::BruteForce, "sign-in")
+            };
             out.push((
-                Threat::ApiAbuse,
+                threat,
                 r / lim,
                 format!(
-                    "{r:.1} login or password-reset submissions per minute, {:.0}% failing \
-                     (normal limit {lim:.1})",
+                    "{r:.1} {what} submissions per minute, {:.0}% of them failing visibly \
+                     (normal limit {lim:.1} login attempts)",
                     s.login_failure_ratio() * 100.0
                 ),
             ));
@@ -1598,7 +1647,12 @@ impl BehaviourModel {
                 && ratio(s.objects_by_function[i], n) >= 0.5
                 && ratio(s.writes_by_function[i], n) < 0.5;
             let lim = self.limit(Metric::RequestsPerMinute, Some(f));
-            let threat = if catalogue(Some(f)) {
+            // Writing is never scraping nor enumeration, whatever the
+            // endpoint's function.
+            let writes = ratio(s.writes_by_function[i], n) >= 0.5;
+            let threat = if writes {
+                Threat::ApiAbuse
+            } else if catalogue(Some(f)) {
                 Threat::Scraping
             } else if walk {
                 Threat::Enumeration

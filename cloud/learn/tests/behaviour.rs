@@ -943,12 +943,8 @@ fn clumsy_user(rng: &mut Rng, id: u64) -> ClientStats {
         t += 2;
     }
     for _ in 0..rng.range(0, 2) {
-        out.push(ev(
-            t,
-            *rng.pick(&["GET /account", "GET /", "GET /cart"]),
-            &[],
-            200,
-        ));
+        let page = *rng.pick(&["GET /account", "GET /", "GET /cart"]);
+        out.push(ev(t, page, &[], 200));
         t += rng.range(2, 8);
     }
     aggregate(id, out)
@@ -1038,8 +1034,36 @@ fn blocked_brute_force(rng: &mut Rng, id: u64) -> ClientStats {
     aggregate(id, out)
 }
 
-/// A scanner whose paths partly fit a catalogue template (`GET /{slug}`,
-/// product pages by name), mostly not found, some blocked by the node.
+/// A brute forcer of a sign-in form that answers failures with 200 and
+/// the form again.
+fn form_brute_force(rng: &mut Rng, id: u64) -> ClientStats {
+    let rate = rng.range(25, 240);
+    let out = spread(rng, rate)
+        .into_iter()
+        .map(|t| ev(t, "POST /login", &[], 200))
+        .collect();
+    aggregate(id, out)
+}
+
+/// A brute forcer of an API sign-in the endpoint layer took for an API
+/// write (`POST /api/v1/reviews` here), partly blocked.
+fn api_guessing(rng: &mut Rng, id: u64) -> ClientStats {
+    let rate = rng.range(20, 240);
+    let answered = rng.range(10, 30);
+    let mut out = Vec::new();
+    for (i, t) in spread(rng, rate).into_iter().enumerate() {
+        if (i as u64) < answered {
+            out.push(ev(t, "POST /api/v1/reviews", &[], 401));
+        } else {
+            out.push(blocked(t, "POST /api/v1/reviews", &[]));
+        }
+    }
+    aggregate(id, out)
+}
+
+/// A scanner whose paths mostly fit a catalogue template (`GET /{slug}`,
+/// product pages by name, so they look known), nearly all not found, a
+/// quarter blocked by the node, a few outside the inventory.
 fn catalogue_prober(rng: &mut Rng, id: u64) -> ClientStats {
     let mut out = Vec::new();
     let n = rng.range(60, 200);
@@ -1049,9 +1073,9 @@ fn catalogue_prober(rng: &mut Rng, id: u64) -> ClientStats {
             break;
         }
         let r = rng.f();
-        if r < 0.2 {
+        if r < 0.25 {
             out.push(blocked(t, "GET /{slug}", &[format!("p{i}")]));
-        } else if r < 0.8 {
+        } else if r < 0.95 {
             out.push(ev(t, "GET /{slug}", &[format!("p{i}")], 404));
         } else {
             let key = *rng.pick(&["GET /{word}/{word}", "GET /{word}/{file}"]);
@@ -1118,12 +1142,24 @@ fn guarded_enumeration(rng: &mut Rng, id: u64) -> ClientStats {
 fn partly_blocked_attackers_are_detected_with_their_threat() {
     let m = model();
     let plain = ctx();
-    let slug: FnContext<fn(&str) -> Option<Function>, fn(&str) -> bool> = FnContext {
+    let slug: Ctx = FnContext {
         function: slug_function as fn(&str) -> Option<Function>,
         known: slug_known as fn(&str) -> bool,
     };
     type Gen = fn(&mut Rng, u64) -> ClientStats;
-    let cases: [(&str, Threat, Gen, &dyn Context); 4] = [
+    let cases: [(&str, Threat, Gen, &dyn Context); 6] = [
+        (
+            "sign-in form answering 200",
+            Threat::BruteForce,
+            form_brute_force,
+            &plain,
+        ),
+        (
+            "guessing at an unrecognised sign-in",
+            Threat::BruteForce,
+            api_guessing,
+            &plain,
+        ),
         (
             "blocked brute force",
             Threat::BruteForce,

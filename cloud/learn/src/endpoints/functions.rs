@@ -10,10 +10,21 @@
 //!   of the last literal segment once more (`lw:login`), and the character
 //!   trigrams of every word of four letters or more (`g:log`, `g:ogi`,
 //!   ...), so that `signin`, `sign-in` and `SignIn`, or `register` and
-//!   `registration`, share features;
-//! - the file extension of the last segment (`ext:css`) and its family:
-//!   the site's assets (styles, scripts, images, fonts) or documents,
-//!   archives, installers and media that are downloaded;
+//!   `registration`, share features; the last segment's words run
+//!   together (`lj:signin` for `sign_in`), and whether its last word is a
+//!   plural (`accounts`, a collection, is not `account`, the user's own);
+//! - the section: the words of the first literal segment past the API
+//!   plumbing (`api`, `rest`, versions), when more of the path follows
+//!   (`sec:checkout` for `/api/v2/checkout/shipping`);
+//! - whether a segment names a back office (`admin`, `wp-admin`,
+//!   `manage`, `backoffice`, `staff`, `console`, `moderation`... see
+//!   [`BACK_OFFICE`]), before the last literal segment (`bo:prefix`: an
+//!   administration section, whatever resource follows) or as it
+//!   (`bo:last`);
+//! - the file extension of the last segment (`ext:css`) and its family
+//!   (with twice the weight): the site's assets (styles, scripts, images,
+//!   fonts) or documents, archives, installers and media that are
+//!   downloaded;
 //! - the kinds of the parameters (`pk:int`), the number of parameters and
 //!   whether the template ends with one;
 //! - the words of the request points' member names (`p:password`) and
@@ -31,7 +42,8 @@
 //!
 //! Each feature is hashed with FNV-1a (64 bits, seeded with
 //! [`FEATURE_SEED`]) into one of [`WIDTH`] (1024) slots, set to 1 (0.5
-//! for trigrams), and the vector is scaled to unit length. The knowledge base (`cloud/learn/kb/functions.tsv`)
+//! for trigrams, 2 for an extension family), and the vector is scaled
+//! to unit length. The knowledge base (`cloud/learn/kb/functions.tsv`)
 //! holds labelled endpoints written from general knowledge of web
 //! applications and APIs; [`FunctionModel::train`] trains on all of it
 //! with a fixed seed, each example also twice more with a random quarter
@@ -295,7 +307,7 @@ fn raw_features(t: &Template) -> Vec<f32> {
 
 /// Words of back offices: a segment like these makes the endpoint part of
 /// an administration section, whatever resource follows.
-const BACK_OFFICE: &[&str] = &[
+pub const BACK_OFFICE: &[&str] = &[
     "admin",
     "administrator",
     "administration",
