@@ -132,7 +132,10 @@ async fn main() -> anyhow::Result<()> {
         let mut out = Vec::new();
         for r in 0..per_node {
             let ins = &pool[(r * 7 + n) % pool.len()];
-            let ip = IpAddr::from([10, n as u8, (r % 251) as u8, (r % 241) as u8]);
+            // Clients of 20 consecutive requests each (a session), so that
+            // the learning run has a behaviour model to train.
+            let c = r / 20;
+            let ip = IpAddr::from([10, n as u8, (c >> 8) as u8, c as u8]);
             agg.observe(&Observation {
                 tree: &ins.tree,
                 findings: &ins.findings,

@@ -629,9 +629,13 @@ struct Window {
 }
 
 impl Window {
-    /// A per-minute limit (application clock) as a count per window.
+    /// A per-minute limit (application clock) as a count per window of the
+    /// node's counters. The profiles were measured over fixed windows; a
+    /// node counts over a sliding one, which can hold the end of one fixed
+    /// window and the start of the next: twice the limit, so that a normal
+    /// client never meets it.
     fn count(self, per_minute: f64) -> u64 {
-        (per_minute * self.app as f64 / 60.0).ceil().max(1.0) as u64
+        (2.0 * per_minute * self.app as f64 / 60.0).ceil().max(1.0) as u64
     }
 }
 
