@@ -187,3 +187,17 @@ fn with_database_replaces_the_path() {
     );
     assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
 }
+
+/// Enrolls a node named `name` in application `app`; its id.
+pub async fn node_of(s: &Store, app: i64, name: &str) -> i64 {
+    let tok = s
+        .create_enrollment_token(app, std::time::Duration::from_secs(60))
+        .await
+        .expect("token");
+    s.enroll_node(&tok.secret, name, "1")
+        .await
+        .expect("enroll")
+        .expect("accepted")
+        .row
+        .id
+}

@@ -1,9 +1,7 @@
-use std::time::Duration;
-
 use rampart_store::serde_json::{json, Value};
 use rampart_store::{Error, NewAttackEvent, Store};
 
-use crate::common::TestDb;
+use crate::common::{node_of, TestDb};
 
 /// The merge the tests use: count calls and remember the last tag.
 fn bump(tag: &'static str) -> impl FnOnce(Option<Value>) -> Value {
@@ -21,19 +19,6 @@ fn count(stats: Option<Value>) -> i64 {
     stats
         .and_then(|v| v.get("n").and_then(Value::as_i64))
         .unwrap_or(0)
-}
-
-async fn node_of(s: &Store, app: i64) -> i64 {
-    let tok = s
-        .create_enrollment_token(app, Duration::from_secs(60))
-        .await
-        .expect("token");
-    s.enroll_node(&tok.secret, "n", "1")
-        .await
-        .expect("enroll")
-        .expect("accepted")
-        .row
-        .id
 }
 
 async fn endpoints_and_parameters(db: &TestDb) {
@@ -224,7 +209,7 @@ async fn concurrent_merges_lose_nothing(db: &TestDb) {
 async fn ingest_is_all_or_nothing_and_idempotent(db: &TestDb) {
     let s = &db.store;
     let app = s.create_application("shop").await.expect("app");
-    let node = node_of(s, app.id).await;
+    let node = node_of(s, app.id, "n").await;
     let event = NewAttackEvent {
         occurred_at: rampart_store::chrono::Utc::now(),
         endpoint: "GET /search".into(),

@@ -1,21 +1,6 @@
-use std::time::Duration;
+use rampart_store::{NewBehaviourAlert, NewClientWindow, NewLearnedEndpoint};
 
-use rampart_store::{NewBehaviourAlert, NewClientWindow, NewLearnedEndpoint, Store};
-
-use crate::common::TestDb;
-
-async fn node_of(s: &Store, app: i64, name: &str) -> i64 {
-    let tok = s
-        .create_enrollment_token(app, Duration::from_secs(60))
-        .await
-        .expect("token");
-    s.enroll_node(&tok.secret, name, "1")
-        .await
-        .expect("enroll")
-        .expect("accepted")
-        .row
-        .id
-}
+use crate::common::{node_of, TestDb};
 
 fn window(end: i64, client: &str) -> NewClientWindow {
     NewClientWindow {

@@ -1,9 +1,7 @@
-use std::time::Duration;
-
 use rampart_store::chrono::{Duration as Span, SubsecRound, Utc};
-use rampart_store::{Error, NewAttackEvent, Store, Timestamp};
+use rampart_store::{Error, NewAttackEvent, Timestamp};
 
-use crate::common::TestDb;
+use crate::common::{node_of, TestDb};
 
 fn event(at: Timestamp, request: &str, rule: &str) -> NewAttackEvent {
     NewAttackEvent {
@@ -17,19 +15,6 @@ fn event(at: Timestamp, request: &str, rule: &str) -> NewAttackEvent {
         payload: "admin'--".into(),
         request_id: request.into(),
     }
-}
-
-async fn node_of(s: &Store, app: i64, name: &str) -> i64 {
-    let tok = s
-        .create_enrollment_token(app, Duration::from_secs(60))
-        .await
-        .expect("token");
-    s.enroll_node(&tok.secret, name, "1")
-        .await
-        .expect("enroll")
-        .expect("accepted")
-        .row
-        .id
 }
 
 async fn attack_events_dedup_and_list(db: &TestDb) {
