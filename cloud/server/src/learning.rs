@@ -203,22 +203,30 @@ fn spans(windows: &[(i64, ClientStats)], span: i64) -> Vec<ClientStats> {
 }
 
 async fn read_windows(store: &Store, app: i64, after: i64) -> Result<Vec<(i64, ClientStats)>> {
+    const PAGE: u64 = 20_000;
     let mut out = Vec::new();
     let mut from = after;
     loop {
-        let rows = store.client_windows_after(app, from, 20_000).await?;
-        let n = rows.len();
+        let rows = store.client_windows_after(app, from, PAGE).await?;
+        let full = rows.len() as u64 >= PAGE;
+        let first = rows.first().map_or(from, |r| r.window_end);
+        let last = rows.last().map_or(from, |r| r.window_end);
+        // Rows come in window order. A full page may end inside a window:
+        // its last window is read again, whole, by the next page (unless
+        // the page holds nothing else, so that paging always advances).
+        let keep_last = !full || first == last;
         for r in rows {
-            from = from.max(r.window_end);
+            if r.window_end == last && !keep_last {
+                break;
+            }
             if let Ok(c) = serde_json::from_str::<ClientStats>(&r.stats) {
                 out.push((r.window_end, c));
             }
         }
-        // Rows come in window order; a page that ends mid-window would skip
-        // the rest of that window on the next page, so stop at a short page.
-        if n < 20_000 {
+        if !full {
             break;
         }
+        from = if keep_last { last } else { last - 1 };
     }
     Ok(out)
 }
