@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use rampart_cloud::{Cloud, CloudConfig, CloudHandle, LearningConfig};
+use rampart_cloud::{Cloud, CloudConfig, CloudHandle, LearnedDetail, LearningConfig};
 use rampart_learn::endpoints::templates::{Template, TemplateSet};
 use rampart_learn::{Function, ParamFormat, Threat};
 use rampart_proxy::{Node, NodeConfig};
@@ -306,19 +306,13 @@ struct Learned {
     formats: HashMap<String, BTreeMap<String, ParamFormat>>,
 }
 
-#[derive(serde::Deserialize)]
-struct Detail {
-    template: Template,
-    formats: BTreeMap<String, (ParamFormat, f32, bool)>,
-}
-
 async fn learned(cloud: &CloudHandle, app: i64) -> Result<Learned> {
     let rows = cloud.store().list_learned_endpoints(app).await?;
     let mut templates = Vec::new();
     let mut functions = HashMap::new();
     let mut formats = HashMap::new();
     for r in rows.into_iter().filter(|r| r.change != "gone") {
-        let Ok(d) = serde_json::from_str::<Detail>(&r.detail) else {
+        let Ok(d) = serde_json::from_str::<LearnedDetail>(&r.detail) else {
             continue;
         };
         if let Some(f) = r.function_label.as_deref().and_then(Function::parse) {

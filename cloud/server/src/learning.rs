@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::LearningConfig;
 use crate::error::{Error, Result};
+use crate::packs::Tick;
 
 /// The name of the learners' lease.
 pub const LEARNING_LEASE: &str = "learning";
@@ -468,12 +469,14 @@ impl Learners {
     }
 }
 
-/// What a template's row keeps in `detail`.
+/// What a learned endpoint's row keeps in `detail` (JSON): the template
+/// and the formats of its points.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-struct Detail {
-    template: Template,
+pub struct Detail {
+    /// The template as the endpoint layer learned it.
+    pub template: Template,
     /// Point -> (format, confidence, personal data).
-    formats: BTreeMap<String, (ParamFormat, f32, bool)>,
+    pub formats: BTreeMap<String, (ParamFormat, f32, bool)>,
 }
 
 fn change_name(c: Change) -> &'static str {
@@ -807,29 +810,28 @@ async fn sync_rules(
 /// application every `interval_secs`; prune old client windows.
 pub(crate) async fn run(st: Arc<crate::Shared>) {
     let cfg = st.cfg.learning.clone();
-    let mut stop = st.stop.subscribe();
-    let mut lease = crate::packs::Lease::named(
+    let lease = crate::packs::Lease::named(
         LEARNING_LEASE,
         st.replica_id.clone(),
         Duration::from_secs(st.cfg.lease_ttl_secs),
+    );
+    let mut ticks = crate::packs::LeasedTicks::new(
+        lease,
+        Duration::from_secs(cfg.behaviour_tick_secs),
+        st.stop.subscribe(),
     );
     // When each application was last learned, and whether that run found
     // anything (an empty run is retried within a minute, so that a new
     // application is learned soon after its first traffic).
     let mut last_learned: HashMap<i64, (Instant, bool)> = HashMap::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(cfg.behaviour_tick_secs));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-        if !lease.hold(&st.store).await {
-            last_learned.clear();
-            continue;
+        match ticks.next(&st.store).await {
+            Tick::Stop => break,
+            Tick::NotHeld => {
+                last_learned.clear();
+                continue;
+            }
+            Tick::Held => {}
         }
         let apps = match st.store.list_applications().await {
             Ok(a) => a,
@@ -866,5 +868,5 @@ pub(crate) async fn run(st: Arc<crate::Shared>) {
             warn!(error = %e, "learners: pruning client windows failed");
         }
     }
-    lease.release(&st.store).await;
+    ticks.release(&st.store).await;
 }

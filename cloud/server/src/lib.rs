@@ -72,7 +72,7 @@ pub use api::PACK_MEDIA_TYPE;
 pub use config::{CloudConfig, LearningConfig, DEFAULT_BODY_LIMIT};
 pub use error::{Error, Result};
 pub use keys::{KEY_FILE, PUB_FILE};
-pub use learning::{LearnReport, LEARNING_LEASE};
+pub use learning::{Detail as LearnedDetail, LearnReport, LEARNING_LEASE};
 pub use packs::{BuildOutcome, PackBuild, SchedulerStats, PACKS_LEASE};
 pub use rampart_store::entity::{RuleOrigin, RuleState};
 
@@ -276,26 +276,22 @@ impl Cloud {
 /// Every second: take or renew the `packs` lease; while this replica holds
 /// it, build the packs of the applications whose schedule is due.
 async fn run_scheduler(st: Arc<Shared>) {
-    let mut stop = st.stop.subscribe();
-    let mut lease = packs::Lease::new(
+    let lease = packs::Lease::named(
+        PACKS_LEASE,
         st.replica_id.clone(),
         Duration::from_secs(st.cfg.lease_ttl_secs),
     );
+    let mut ticks = packs::LeasedTicks::new(lease, SCHEDULER_TICK, st.stop.subscribe());
     let mut last_built: std::collections::HashMap<i64, Instant> = Default::default();
-    let mut tick = tokio::time::interval(SCHEDULER_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-        if !lease.hold(&st.store).await {
-            // Whoever holds it builds; when it comes back to us, build at once.
-            last_built.clear();
-            continue;
+        match ticks.next(&st.store).await {
+            packs::Tick::Stop => break,
+            packs::Tick::NotHeld => {
+                // Whoever holds it builds; when it comes back to us, build at once.
+                last_built.clear();
+                continue;
+            }
+            packs::Tick::Held => {}
         }
         st.lease_ticks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -330,7 +326,7 @@ async fn run_scheduler(st: Arc<Shared>) {
             last_built.insert(a.id, started);
         }
     }
-    lease.release(&st.store).await;
+    ticks.release(&st.store).await;
 }
 
 fn unique_replica_id() -> String {

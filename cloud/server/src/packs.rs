@@ -374,10 +374,6 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    pub(crate) fn new(holder: String, ttl: Duration) -> Lease {
-        Lease::named(PACKS_LEASE, holder, ttl)
-    }
-
     /// A lease on the job `name`.
     pub(crate) fn named(name: &'static str, holder: String, ttl: Duration) -> Lease {
         Lease {
@@ -415,7 +411,7 @@ impl Lease {
                 false
             }
             Err(e) => {
-                warn!(error = %e, "cannot take the rule-pack lease");
+                warn!(error = %e, job = self.name, "cannot take the lease");
                 self.renewed = None;
                 false
             }
@@ -427,9 +423,59 @@ impl Lease {
     pub(crate) async fn release(&mut self, store: &Store) {
         if self.renewed.take().is_some() {
             if let Err(e) = store.release_lease(self.name, &self.holder).await {
-                warn!(error = %e, "cannot release the rule-pack lease");
+                warn!(error = %e, job = self.name, "cannot release the lease");
             }
         }
+    }
+}
+
+/// What the next tick of a leased job brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tick {
+    /// The replica shuts down.
+    Stop,
+    /// Another replica holds the job's lease: do nothing now.
+    NotHeld,
+    /// This replica holds it: do the job's work.
+    Held,
+}
+
+/// The loop of a job that only the replica holding its lease runs (the
+/// pack scheduler, the learners): a tick every `period`, the lease taken
+/// or renewed on each, and the shutdown signal.
+pub(crate) struct LeasedTicks {
+    lease: Lease,
+    tick: tokio::time::Interval,
+    stop: watch::Receiver<bool>,
+}
+
+impl LeasedTicks {
+    pub(crate) fn new(lease: Lease, period: Duration, stop: watch::Receiver<bool>) -> LeasedTicks {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        LeasedTicks { lease, tick, stop }
+    }
+
+    /// Waits for the next tick (or the shutdown) and says whether this
+    /// replica holds the lease now.
+    pub(crate) async fn next(&mut self, store: &Store) -> Tick {
+        tokio::select! {
+            _ = self.tick.tick() => {}
+            _ = self.stop.changed() => return Tick::Stop,
+        }
+        if *self.stop.borrow() {
+            return Tick::Stop;
+        }
+        if self.lease.hold(store).await {
+            Tick::Held
+        } else {
+            Tick::NotHeld
+        }
+    }
+
+    /// Gives the lease up at shutdown.
+    pub(crate) async fn release(mut self, store: &Store) {
+        self.lease.release(store).await;
     }
 }
 
