@@ -162,6 +162,7 @@ impl Stack {
             let cfg = rampart_demo_shop::ShopConfig {
                 db_path: Some(dir.join("shop.sqlite")),
                 files_dir: Some(dir.join("files")),
+                ..Default::default()
             };
             let mut r = rx.clone();
             tasks.push(tokio::spawn(async move {

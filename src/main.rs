@@ -397,6 +397,9 @@ async fn run_demo(a: DemoArgs) -> Result<()> {
     let shop_cfg = rampart_demo_shop::ShopConfig {
         db_path: Some(a.data.join("shop.sqlite")),
         files_dir: Some(a.data.join("files")),
+        // The deliberately vulnerable lab (/lab/), for the scanner to
+        // confirm, only where no one else can reach it.
+        lab: a.shop_listen.ip().is_loopback(),
     };
     let mut rx = stop_rx.clone();
     let shop = tokio::spawn(rampart_demo_shop::serve(

@@ -1,7 +1,9 @@
 //! Rampart's demo application: a small shop with HTML pages, a JSON API, GraphQL and SOAP, on SQLite.
 //!
 //! The shop is what Rampart protects, learns and scans in `rampart demo` and in tests. It is meant
-//! to look and behave like a real application; it has no deliberate vulnerabilities.
+//! to look and behave like a real application; it has no deliberate vulnerabilities, except in the
+//! opt-in vulnerability lab ([`ShopConfig::lab`], endpoints under `/lab/`), which exists to show
+//! Rampart's scanner confirming real vulnerabilities next to patched twins.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -20,6 +22,7 @@ mod auth;
 mod db;
 mod files;
 mod graphql;
+mod lab;
 mod pages;
 mod shop;
 mod soap;
@@ -51,6 +54,11 @@ pub struct ShopConfig {
     /// Folder for the downloadable files; created and filled on first start. `None` serves the
     /// built-in copies.
     pub files_dir: Option<PathBuf>,
+    /// Serves the vulnerability lab under `/lab/`: deliberately vulnerable endpoints
+    /// (`/lab/vuln/...`) and their patched twins (`/lab/safe/...`). Off by default; when off,
+    /// `/lab/...` is a 404. Its sandbox folder is `<files_dir>/lab-sandbox`, or a temporary folder
+    /// removed when the shop ends. Only ever turn it on for a shop bound to a loopback address.
+    pub lab: bool,
 }
 
 /// Creates the schema and, when the database has no products yet, the seed data: two dozen
@@ -68,9 +76,13 @@ pub async fn serve(
     config: ShopConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let lab = config.lab;
     let app = Arc::new(App::open(config).await?);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "demo shop listening");
+        if lab && !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "demo shop lab is on and the shop is not bound to a loopback address");
+        }
     }
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -119,6 +131,7 @@ pub async fn serve(
 pub(crate) struct App {
     db: Arc<Mutex<Connection>>,
     files_dir: Option<PathBuf>,
+    lab: Option<lab::Lab>,
 }
 
 impl App {
@@ -137,9 +150,19 @@ impl App {
         if let Some(dir) = &config.files_dir {
             files::prepare_dir(dir).await?;
         }
+        let lab = if config.lab {
+            let lab = lab::Lab::open(config.files_dir.as_deref()).await?;
+            tracing::warn!(
+                "demo shop: the vulnerability lab is ON: /lab/vuln/... endpoints are deliberately vulnerable"
+            );
+            Some(lab)
+        } else {
+            None
+        };
         Ok(App {
             db: Arc::new(Mutex::new(conn)),
             files_dir: config.files_dir,
+            lab,
         })
     }
 
@@ -383,6 +406,10 @@ async fn route(app: &App, ctx: &Ctx) -> AppResult<Resp> {
         ["graphql"] if get || post => graphql::handle(app, ctx).await,
         ["soap", "orders"] if post => soap::import_order(app, ctx).await,
         ["soap", "orders"] if get => soap::wsdl(ctx),
+        ["lab", rest @ ..] => match &app.lab {
+            Some(lab) => lab::route(app, lab, ctx, rest, get).await,
+            None => Err(AppError::NotFound),
+        },
 
         ["" | "search" | "login" | "register" | "cart" | "checkout" | "orders" | "profile"
         | "download"]

@@ -1116,6 +1116,7 @@ async fn files_dir_and_database_file_persist() {
     let config = ShopConfig {
         db_path: Some(dir.join("shop.db")),
         files_dir: Some(dir.join("files")),
+        ..Default::default()
     };
     std::fs::create_dir_all(&dir).unwrap();
 
