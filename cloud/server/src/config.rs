@@ -15,7 +15,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
 /// A cloud replica's configuration. Every field has a default, so an empty
 /// file is a valid configuration (SQLite under `data_dir`, a key generated
 /// on first start).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CloudConfig {
     /// Where the node API listens.
@@ -61,6 +61,136 @@ pub struct CloudConfig {
     pub tls_key: Option<PathBuf>,
     /// The learners (`[learning]`).
     pub learning: LearningConfig,
+    /// Active threat verification (`[scanning]`).
+    pub scanning: ScanningConfig,
+}
+
+/// Active threat verification (`[scanning]` in cloud.toml): attack events
+/// become scan jobs, the scanner replays them against the application's
+/// scan target, confirmed vulnerabilities become incidents, and incidents
+/// are sent to the notification channels.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanningConfig {
+    /// Whether this replica makes and runs scan jobs and sends
+    /// notifications. Jobs are claimed from the database, so several
+    /// replicas share the work.
+    pub enabled: bool,
+    /// How often the loop looks for new attack events, due jobs and due
+    /// notifications, in seconds.
+    pub tick_secs: u64,
+    /// Jobs one replica runs at once.
+    pub jobs_per_tick: u64,
+    /// Attempts of a job whose scan was inconclusive (a network error, a
+    /// script error) before it is given up.
+    pub max_attempts: i32,
+    /// Delay before a job's second attempt, in seconds; doubled each time.
+    pub retry_secs: u64,
+    /// Attempts of a notification before it is given up.
+    pub notify_max_attempts: i32,
+    /// Delay before a notification's second attempt, in seconds; doubled
+    /// each time, at most an hour.
+    pub notify_retry_secs: u64,
+    /// Where each application is scanned (`[[scanning.targets]]`): the
+    /// application itself or its staging copy. An application without a
+    /// target gets jobs that wait, failed, for one to be configured.
+    pub targets: Vec<ScanTarget>,
+    /// The scanner's own limits (`[scanning.probe]`): rate, requests per
+    /// job, script limits, test credentials, user strategies. The hosts of
+    /// `targets` are added to its allowlist.
+    pub probe: rampart_scanner::ScannerConfig,
+    /// Notification channels (`[[scanning.notify]]`).
+    pub notify: Vec<NotifyChannel>,
+}
+
+/// A host-mapping rule: which base URL the scanner sends an application's
+/// probes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanTarget {
+    /// The application's name.
+    pub application: String,
+    /// `http://host:port` (or https) of the application or its staging
+    /// copy; probes go to this base plus the endpoint's path.
+    pub base: String,
+}
+
+/// A notification channel.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyChannel {
+    /// The channel's name (what the notification history shows).
+    pub name: String,
+    /// The payload's shape.
+    pub kind: NotifyKind,
+    /// Where the JSON is POSTed: a webhook receiver, a Slack incoming
+    /// webhook, Jira's `/rest/api/2/issue`.
+    pub url: String,
+    /// A value for the `Authorization` header (Jira: `Basic ...` or
+    /// `Bearer ...`). Never logged.
+    #[serde(default)]
+    pub authorization: Option<String>,
+    /// Jira: the project key issues are created in.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Jira: the issue type (default `Bug`).
+    #[serde(default)]
+    pub issue_type: Option<String>,
+}
+
+/// The payload shapes of notification channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyKind {
+    /// Rampart's own JSON document (`event`, `incident`).
+    Webhook,
+    /// A Slack incoming-webhook message (`text` and `blocks`).
+    Slack,
+    /// A Jira create-issue request (`fields`).
+    Jira,
+}
+
+impl Default for ScanningConfig {
+    fn default() -> Self {
+        ScanningConfig {
+            enabled: true,
+            tick_secs: 2,
+            jobs_per_tick: 4,
+            max_attempts: 3,
+            retry_secs: 60,
+            notify_max_attempts: 8,
+            notify_retry_secs: 10,
+            targets: Vec::new(),
+            probe: rampart_scanner::ScannerConfig::default(),
+            notify: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for ScanningConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScanningConfig")
+            .field("enabled", &self.enabled)
+            .field("tick_secs", &self.tick_secs)
+            .field("jobs_per_tick", &self.jobs_per_tick)
+            .field("max_attempts", &self.max_attempts)
+            .field("targets", &self.targets)
+            .field("notify", &self.notify)
+            .finish_non_exhaustive()
+    }
+}
+
+// The authorization header must never reach a log line.
+impl fmt::Debug for NotifyChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifyChannel")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("authorization", &self.authorization.as_ref().map(|_| "***"))
+            .field("project", &self.project)
+            .finish()
+    }
 }
 
 /// When and how the learners run (`[learning]` in cloud.toml). Only the
@@ -134,6 +264,7 @@ impl Default for CloudConfig {
             tls_cert: None,
             tls_key: None,
             learning: LearningConfig::default(),
+            scanning: ScanningConfig::default(),
         }
     }
 }
@@ -160,6 +291,7 @@ impl fmt::Debug for CloudConfig {
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
             .field("learning", &self.learning)
+            .field("scanning", &self.scanning)
             .finish()
     }
 }
@@ -214,6 +346,33 @@ impl CloudConfig {
         }
         if l.promote_min_confidence_pct > 100 {
             return bad("learning.promote_min_confidence_pct must be at most 100".into());
+        }
+        let sc = &self.scanning;
+        if sc.tick_secs < 1 || sc.jobs_per_tick < 1 || sc.max_attempts < 1 || sc.notify_max_attempts < 1 {
+            return bad("scanning: tick_secs, jobs_per_tick and attempts must be at least 1".into());
+        }
+        sc.probe
+            .validate()
+            .map_err(|e| Error::Config(format!("scanning.probe: {e}")))?;
+        for t in &sc.targets {
+            if !(t.base.starts_with("http://") || t.base.starts_with("https://")) {
+                return bad(format!(
+                    "scanning.targets: base {:?} of {:?} must be an http(s) URL",
+                    t.base, t.application
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for c in &sc.notify {
+            if !names.insert(c.name.as_str()) || c.name.trim().is_empty() {
+                return bad(format!("scanning.notify: channel names must be unique and non-empty ({:?})", c.name));
+            }
+            if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
+                return bad(format!("scanning.notify: url of {:?} must be http(s)", c.name));
+            }
+            if c.kind == NotifyKind::Jira && c.project.is_none() {
+                return bad(format!("scanning.notify: Jira channel {:?} needs a project", c.name));
+            }
         }
         if let Some(db) = &self.database {
             if db.trim().is_empty() {

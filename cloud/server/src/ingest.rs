@@ -301,16 +301,28 @@ fn merge_histogram(a: &mut LogHistogram, b: &LogHistogram) {
 /// the rule language that decided on the detectors' findings, a rate
 /// limit). Deduplicated by (node, request id, rule) in the store.
 fn attack_rows(events: &[AttackEvent]) -> Vec<NewAttackEvent> {
-    let mut rows = Vec::new();
+    let mut rows: Vec<NewAttackEvent> = Vec::new();
     for a in events {
         let occurred = occurred_at(a.time);
         let endpoint = format!("{} {}", a.method, a.endpoint);
         let mut seen = BTreeSet::new();
+        // Where each rule's row is, to sharpen its point.
+        let mut at: BTreeMap<&str, usize> = BTreeMap::new();
         // Findings come strongest first.
         for f in &a.findings {
             if !seen.insert(f.rule.as_str()) {
+                // The same rule on a point below the one kept (the whole
+                // query string, then its parameter) names where the
+                // payload went more precisely: the scanner needs that.
+                if let Some(row) = at.get(f.rule.as_str()).and_then(|&i| rows.get_mut(i)) {
+                    if is_below(&f.point, &row.point) {
+                        row.point = f.point.clone();
+                        row.payload = cut(&f.payload, MAX_PAYLOAD);
+                    }
+                }
                 continue;
             }
+            at.insert(f.rule.as_str(), rows.len());
             rows.push(NewAttackEvent {
                 occurred_at: occurred,
                 endpoint: endpoint.clone(),
@@ -339,6 +351,14 @@ fn attack_rows(events: &[AttackEvent]) -> Vec<NewAttackEvent> {
         }
     }
     rows
+}
+
+/// Whether request point `p` is a descendant of `parent` (`query.q` of
+/// `query`, `body:json.a` of `body`).
+fn is_below(p: &str, parent: &str) -> bool {
+    p.strip_prefix(parent)
+        .and_then(|rest| rest.bytes().next())
+        .is_some_and(|b| matches!(b, b'.' | b'[' | b':'))
 }
 
 fn occurred_at(unix: u64) -> Timestamp {
@@ -455,6 +475,15 @@ mod tests {
         let rules: Vec<&str> = rows.iter().map(|r| r.rule.as_str()).collect();
         assert_eq!(rules, ["sqli.tautology", "search-sqli"]);
         assert_eq!(rows[0].point, "query.q");
+        // A rule found on the whole query string and then on a parameter
+        // keeps the parameter.
+        let sharpened = AttackEvent {
+            findings: vec![f("sqli.tautology", "query"), f("sqli.tautology", "query.q")],
+            ..a.clone()
+        };
+        assert_eq!(attack_rows(&[sharpened])[0].point, "query.q");
+        assert!(is_below("body:json.a", "body"));
+        assert!(!is_below("query2", "query"));
         assert_eq!(rows[0].endpoint, "GET /search");
         let bare = AttackEvent {
             findings: vec![],

@@ -45,6 +45,7 @@ mod ingest;
 mod keys;
 mod learning;
 mod packs;
+mod scanning;
 mod tls;
 
 use std::convert::Infallible;
@@ -69,7 +70,11 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 pub use api::PACK_MEDIA_TYPE;
-pub use config::{CloudConfig, LearningConfig, DEFAULT_BODY_LIMIT};
+pub use config::{
+    CloudConfig, LearningConfig, NotifyChannel, NotifyKind, ScanTarget, ScanningConfig,
+    DEFAULT_BODY_LIMIT,
+};
+pub use scanning::{concrete_path, ScanTick};
 pub use error::{Error, Result};
 pub use keys::{KEY_FILE, PUB_FILE};
 pub use learning::{Detail as LearnedDetail, LearnReport, LEARNING_LEASE};
@@ -95,6 +100,8 @@ pub(crate) struct Shared {
     lease_ticks: std::sync::atomic::AtomicU64,
     /// The learners' models and per-application state.
     pub(crate) learners: learning::Learners,
+    /// The scanner, its job maker's watermark and the notification client.
+    pub(crate) scanning: scanning::Scanning,
     /// `true` once the replica shuts down: long-polls answer at once.
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -202,6 +209,10 @@ impl Cloud {
         if st.cfg.learning.enabled {
             let st = st.clone();
             tasks.push(tokio::spawn(learning::run(st)));
+        }
+        if st.cfg.scanning.enabled {
+            let st = st.clone();
+            tasks.push(tokio::spawn(scanning::run(st)));
         }
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -372,6 +383,7 @@ impl CloudHandle {
             info!(migrations = ?applied, "database schema updated");
         }
         let replica_id = cfg.replica_id.clone().unwrap_or_else(unique_replica_id);
+        let scanning = scanning::Scanning::new(&cfg.scanning).await?;
         let (stop, _) = watch::channel(false);
         Ok(CloudHandle {
             inner: Arc::new(Shared {
@@ -384,6 +396,7 @@ impl CloudHandle {
                 builder: packs::Builder::default(),
                 lease_ticks: Default::default(),
                 learners: Default::default(),
+                scanning,
                 stop,
             }),
         })
@@ -560,6 +573,15 @@ impl CloudHandle {
         let a = self.application(app).await?;
         let st = &self.inner;
         st.learners.assess(&st.store, &st.cfg.learning, &a).await
+    }
+
+    /// One pass of the scanning loop now: scan jobs from the attack events
+    /// that arrived since the last pass, the due jobs run (confirmed
+    /// vulnerabilities open incidents and queue their notifications), the
+    /// due notifications sent. Nothing when `[scanning] enabled` is off.
+    pub async fn scan_now(&self) -> Result<ScanTick> {
+        let st = &self.inner;
+        st.scanning.tick(&st.store, &st.cfg.scanning).await
     }
 
     /// Pack long-polls waiting on this replica now.

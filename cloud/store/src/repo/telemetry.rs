@@ -71,6 +71,23 @@ impl Store {
             .await?)
     }
 
+    /// Attack events of every application with an id above `after`, oldest
+    /// first, at most `limit`: a consumer that remembers the last id it saw
+    /// reads each event once (the scanner's job maker).
+    pub async fn attack_events_after(
+        &self,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<attack_event::Model>> {
+        use attack_event::Column as A;
+        Ok(attack_event::Entity::find()
+            .filter(A::Id.gt(after))
+            .order_by_asc(A::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
     /// How many attack events of an application a rule decided or fired
     /// in, at or after `since` (a learned rule's matches while monitoring).
     pub async fn count_attack_events_by_rule(

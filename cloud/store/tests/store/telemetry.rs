@@ -49,6 +49,16 @@ async fn attack_events_dedup_and_list(db: &TestDb) {
 
     let all = s.list_attack_events(app.id, None, 100).await.expect("list");
     assert_eq!(all.len(), 5);
+    // Read in id order from a watermark, a page at a time.
+    let first = s.attack_events_after(0, 3).await.expect("after 0");
+    assert_eq!(first.len(), 3);
+    assert!(first.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    let rest = s
+        .attack_events_after(first[2].id, 100)
+        .await
+        .expect("after page");
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|e| e.id > first[2].id));
     assert!(
         all.windows(2).all(|w| w[0].occurred_at >= w[1].occurred_at),
         "newest first"
