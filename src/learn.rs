@@ -479,6 +479,10 @@ fn functions_and_formats(
                 *confusions
                     .entry(format!("{} -> {}", p.format, learned))
                     .or_default() += 1;
+                rep.misses.push(format!(
+                    "format: {} {} {point} is {}, learned {learned}",
+                    spec.method, spec.template, p.format
+                ));
             }
         }
     }
@@ -685,7 +689,18 @@ async fn eval_app(
                 .push(format!("behaviour: {} #{} not detected", s.threat, s.id)),
         }
     }
-    rep.normal_sessions = test.normal_sessions;
+    // A session that sent an injected value is an attacker's, not a normal
+    // one: an alert on it is no false alarm (its failed sign-in turns the
+    // rest of the session into a run of 401s), and it leaves the count of
+    // normal sessions.
+    let injectors: HashSet<String> = test
+        .requests
+        .iter()
+        .filter(|r| r.truth.scenario.is_none() && r.truth.injected.is_some())
+        .filter_map(|r| client_key(&keyer, &r.client))
+        .collect();
+    rep.normal_sessions = test.normal_sessions.saturating_sub(injectors.len());
+    attackers.extend(injectors);
     let normal_clients: HashSet<String> = test
         .requests
         .iter()
@@ -699,6 +714,29 @@ async fn eval_app(
         .map(|al| &al.client)
         .collect();
     rep.false_alarm_clients = alerted.len();
+    // What the first false-alarm clients did, request by request.
+    for key in alerted.iter().take(2) {
+        let trace: Vec<String> = test
+            .requests
+            .iter()
+            .zip(&outcomes)
+            .filter(|(r, _)| client_key(&keyer, &r.client).as_ref() == Some(*key))
+            .take(60)
+            .map(|(r, o)| {
+                format!(
+                    "{:.0}s {} {} -> {}{}{}",
+                    r.at.as_secs_f64(),
+                    r.method,
+                    r.target(),
+                    o.status,
+                    if o.blocked { " blocked" } else { "" },
+                    if r.truth.injected.is_some() { " (injected)" } else { "" }
+                )
+            })
+            .collect();
+        rep.misses
+            .push(format!("false alarm client trace: {}", trace.join(" | ")));
+    }
     for al in alerts
         .iter()
         .filter(|al| al.kind != "application" && normal_clients.contains(&al.client))
