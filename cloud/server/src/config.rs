@@ -348,8 +348,14 @@ impl CloudConfig {
             return bad("learning.promote_min_confidence_pct must be at most 100".into());
         }
         let sc = &self.scanning;
-        if sc.tick_secs < 1 || sc.jobs_per_tick < 1 || sc.max_attempts < 1 || sc.notify_max_attempts < 1 {
-            return bad("scanning: tick_secs, jobs_per_tick and attempts must be at least 1".into());
+        if sc.tick_secs < 1
+            || sc.jobs_per_tick < 1
+            || sc.max_attempts < 1
+            || sc.notify_max_attempts < 1
+        {
+            return bad(
+                "scanning: tick_secs, jobs_per_tick and attempts must be at least 1".into(),
+            );
         }
         sc.probe
             .validate()
@@ -365,13 +371,22 @@ impl CloudConfig {
         let mut names = std::collections::BTreeSet::new();
         for c in &sc.notify {
             if !names.insert(c.name.as_str()) || c.name.trim().is_empty() {
-                return bad(format!("scanning.notify: channel names must be unique and non-empty ({:?})", c.name));
+                return bad(format!(
+                    "scanning.notify: channel names must be unique and non-empty ({:?})",
+                    c.name
+                ));
             }
             if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
-                return bad(format!("scanning.notify: url of {:?} must be http(s)", c.name));
+                return bad(format!(
+                    "scanning.notify: url of {:?} must be http(s)",
+                    c.name
+                ));
             }
             if c.kind == NotifyKind::Jira && c.project.is_none() {
-                return bad(format!("scanning.notify: Jira channel {:?} needs a project", c.name));
+                return bad(format!(
+                    "scanning.notify: Jira channel {:?} needs a project",
+                    c.name
+                ));
             }
         }
         if let Some(db) = &self.database {

@@ -74,12 +74,12 @@ pub use config::{
     CloudConfig, LearningConfig, NotifyChannel, NotifyKind, ScanTarget, ScanningConfig,
     DEFAULT_BODY_LIMIT,
 };
-pub use scanning::{concrete_path, ScanTick};
 pub use error::{Error, Result};
 pub use keys::{KEY_FILE, PUB_FILE};
 pub use learning::{Detail as LearnedDetail, LearnReport, LEARNING_LEASE};
 pub use packs::{BuildOutcome, PackBuild, SchedulerStats, PACKS_LEASE};
 pub use rampart_store::entity::{RuleOrigin, RuleState};
+pub use scanning::{concrete_path, ScanTick};
 
 /// How long an enrollment token lives unless told otherwise: 24 hours.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use rampart_scanner::{Scanner, Target, Verdict};
 use rampart_store::entity::{attack_event, notification, scan_job, Severity};
-use rampart_store::{NewIncident, NewScanJob};
 use rampart_store::{chrono, Store};
+use rampart_store::{NewIncident, NewScanJob};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -134,7 +134,10 @@ impl Scanning {
             t.events += events.len() as u64;
             for e in &events {
                 if let Some(job) = job_of(e, scanner) {
-                    let ep = match store.endpoint(e.application_id, &job.method, &job.shape).await? {
+                    let ep = match store
+                        .endpoint(e.application_id, &job.method, &job.shape)
+                        .await?
+                    {
                         Some(ep) => ep,
                         None => {
                             store
@@ -190,9 +193,7 @@ impl Scanning {
             if let Err(e) = self.run_job(store, cfg, scanner, &job, t).await {
                 warn!(job = job.id, error = %e, "scan job failed");
                 let retry = retry_at(job.attempts, cfg.max_attempts, cfg.retry_secs);
-                store
-                    .fail_scan_job(&job, &e.to_string(), retry)
-                    .await?;
+                store.fail_scan_job(&job, &e.to_string(), retry).await?;
             }
         }
         Ok(())
@@ -209,11 +210,21 @@ impl Scanning {
         let app = store
             .application(job.application_id)
             .await?
-            .ok_or_else(|| Error::Store(rampart_store::Error::NotFound(format!("application {}", job.application_id))))?;
+            .ok_or_else(|| {
+                Error::Store(rampart_store::Error::NotFound(format!(
+                    "application {}",
+                    job.application_id
+                )))
+            })?;
         let ep = store
             .endpoint_by_id(job.endpoint_id)
             .await?
-            .ok_or_else(|| Error::Store(rampart_store::Error::NotFound(format!("endpoint {}", job.endpoint_id))))?;
+            .ok_or_else(|| {
+                Error::Store(rampart_store::Error::NotFound(format!(
+                    "endpoint {}",
+                    job.endpoint_id
+                )))
+            })?;
         let Some(target) = cfg.targets.iter().find(|x| x.application == app.name) else {
             store
                 .fail_scan_job(
@@ -348,8 +359,9 @@ impl Scanning {
                 }
                 Err(why) => {
                     t.notifications_failed += 1;
-                    let retry = retry_at(n.attempts, cfg.notify_max_attempts, cfg.notify_retry_secs)
-                        .map(|at| at.min(chrono::Utc::now() + chrono::Duration::hours(1)));
+                    let retry =
+                        retry_at(n.attempts, cfg.notify_max_attempts, cfg.notify_retry_secs)
+                            .map(|at| at.min(chrono::Utc::now() + chrono::Duration::hours(1)));
                     debug!(notification = n.id, channel = %n.channel, error = %why, "notification failed");
                     store.notification_failed(&n, &why, retry).await?;
                 }
@@ -358,7 +370,11 @@ impl Scanning {
         Ok(())
     }
 
-    async fn deliver(&self, cfg: &ScanningConfig, n: &notification::Model) -> std::result::Result<(), String> {
+    async fn deliver(
+        &self,
+        cfg: &ScanningConfig,
+        n: &notification::Model,
+    ) -> std::result::Result<(), String> {
         let ch = cfg
             .notify
             .iter()
@@ -585,7 +601,10 @@ fn payload_for(ch: &NotifyChannel, d: &IncidentDoc<'_>) -> Value {
                 d.application, d.endpoint, d.point, d.payload, d.summary, d.curl, d.remediation, d.id
             );
             let mut fields = BTreeMap::new();
-            fields.insert("project", json!({"key": ch.project.clone().unwrap_or_default()}));
+            fields.insert(
+                "project",
+                json!({"key": ch.project.clone().unwrap_or_default()}),
+            );
             fields.insert("summary", json!(d.title));
             fields.insert("description", json!(description));
             fields.insert(
@@ -606,7 +625,10 @@ mod tests {
     #[test]
     fn concrete_paths_fill_placeholders() {
         assert_eq!(concrete_path("/lab/vuln/products"), "/lab/vuln/products");
-        assert_eq!(concrete_path("/users/{int}/orders/{uuid}"), "/users/1/orders/3f2b8c1e-9a4d-4f6b-8e2a-1c5d7e9f0a3b");
+        assert_eq!(
+            concrete_path("/users/{int}/orders/{uuid}"),
+            "/users/1/orders/3f2b8c1e-9a4d-4f6b-8e2a-1c5d7e9f0a3b"
+        );
         assert_eq!(concrete_path("/"), "/");
         assert_eq!(concrete_path("/a/{word}"), "/a/sample");
     }
@@ -623,8 +645,14 @@ mod tests {
 
     #[test]
     fn hosts_of_bases() {
-        assert_eq!(host_of("http://127.0.0.1:8081/"), Some("127.0.0.1:8081".into()));
-        assert_eq!(host_of("https://staging.example.com"), Some("staging.example.com".into()));
+        assert_eq!(
+            host_of("http://127.0.0.1:8081/"),
+            Some("127.0.0.1:8081".into())
+        );
+        assert_eq!(
+            host_of("https://staging.example.com"),
+            Some("staging.example.com".into())
+        );
         assert_eq!(host_of("nope"), None);
     }
 
@@ -655,12 +683,16 @@ mod tests {
         assert_eq!(w["event"], "incident.opened");
         assert_eq!(w["incident"]["id"], 7);
         let s = payload_for(&ch(NotifyKind::Slack, None), &d);
-        assert!(s["text"].as_str().is_some_and(|t| t.contains("SQL injection")));
+        assert!(s["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("SQL injection")));
         assert!(s["blocks"].as_array().is_some_and(|b| b.len() == 4));
         let j = payload_for(&ch(NotifyKind::Jira, Some("SEC")), &d);
         assert_eq!(j["fields"]["project"]["key"], "SEC");
         assert_eq!(j["fields"]["issuetype"]["name"], "Bug");
         assert_eq!(j["fields"]["priority"]["name"], "Highest");
-        assert!(j["fields"]["description"].as_str().is_some_and(|t| t.contains("curl")));
+        assert!(j["fields"]["description"]
+            .as_str()
+            .is_some_and(|t| t.contains("curl")));
     }
 }

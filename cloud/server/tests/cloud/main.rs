@@ -13,3 +13,4 @@ mod learning;
 mod openapi;
 mod packs;
 mod replicas;
+mod scanning;
