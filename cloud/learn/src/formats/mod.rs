@@ -478,7 +478,20 @@ impl FormatModel {
     pub fn classify_all(&self, points: &[(&PointStats, &str)]) -> Vec<Inference> {
         self.probabilities(points)
             .into_iter()
-            .map(|p| {
+            .zip(points)
+            .map(|(mut p, (stats, _))| {
+                // A boolean has two values: a point with clearly more
+                // distinct values (small counts, ratings) is something else.
+                let d = stats.distinct.estimate();
+                if d.is_finite() && d > 2.5 {
+                    if let Some(b) = ParamFormat::ALL
+                        .iter()
+                        .position(|f| *f == ParamFormat::Boolean)
+                        .and_then(|i| p.get_mut(i))
+                    {
+                        *b = 0.0;
+                    }
+                }
                 let Some((i, &conf)) = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))
                 else {
                     return Inference {
