@@ -149,6 +149,12 @@ pub struct UpArgs {
     /// The application's name in the cloud.
     #[arg(long, default_value = "default")]
     pub app: String,
+    /// Verify the attacks the node sees by replaying them safely against
+    /// this base URL (the application's staging copy, or the application
+    /// itself): confirmed vulnerabilities become incidents. Off unless
+    /// given.
+    #[arg(long, value_name = "URL")]
+    pub scan_target: Option<String>,
 }
 
 /// The application's name in the cloud, created when missing.
@@ -174,11 +180,17 @@ impl Up {
     pub async fn start(a: &UpArgs) -> Result<Up> {
         let cloud_dir = a.data.join("cloud");
         let node_dir = a.data.join("node");
-        let ccfg = CloudConfig {
+        let mut ccfg = CloudConfig {
             listen: a.cloud_listen,
             data_dir: cloud_dir,
             ..CloudConfig::default()
         };
+        if let Some(base) = &a.scan_target {
+            ccfg.scanning.targets.push(rampart_cloud::ScanTarget {
+                application: a.app.clone(),
+                base: base.trim_end_matches('/').to_owned(),
+            });
+        }
         let cloud = Cloud::bind(ccfg).await?;
         let cloud_addr = cloud.local_addr()?;
         let ops = cloud.handle();

@@ -730,7 +730,11 @@ async fn eval_app(
                     r.target(),
                     o.status,
                     if o.blocked { " blocked" } else { "" },
-                    if r.truth.injected.is_some() { " (injected)" } else { "" }
+                    if r.truth.injected.is_some() {
+                        " (injected)"
+                    } else {
+                        ""
+                    }
                 )
             })
             .collect();

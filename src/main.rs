@@ -17,6 +17,8 @@ mod cloud;
 #[cfg(feature = "cloud")]
 mod learn;
 mod rules;
+#[cfg(feature = "cloud")]
+mod scan;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,6 +51,10 @@ enum Command {
     /// through a real node and cloud.
     #[cfg(feature = "cloud")]
     Learn(learn::LearnArgs),
+    /// Verify vulnerabilities: probe a URL's parameters, or replay the
+    /// attacks the cloud recorded, with safe, non-destructive strategies.
+    #[cfg(feature = "cloud")]
+    Scan(scan::ScanArgs),
     /// Rule tools: check, test, fmt, bench, pack, verify, keygen.
     Rules {
         #[command(subcommand)]
@@ -343,6 +349,9 @@ async fn demo_node(a: &DemoArgs, shop: SocketAddr) -> Result<()> {
         admin: Some(a.admin),
         cloud_listen: "127.0.0.1:0".parse()?,
         app: "demo".into(),
+        // The cloud verifies the attacks it hears of against the shop
+        // itself (its lab is deliberately vulnerable, on loopback only).
+        scan_target: shop.ip().is_loopback().then(|| format!("http://{shop}")),
     };
     let up = cloud::Up::start(&args).await?;
     demo_urls(a, up.node_addr()?, shop, up.admin_addr());
@@ -430,6 +439,11 @@ fn main() -> Result<()> {
         Command::Up(a) => tokio::runtime::Runtime::new()?.block_on(cloud::run_up(a)),
         #[cfg(feature = "cloud")]
         Command::Learn(a) => match learn::run(a)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
+        #[cfg(feature = "cloud")]
+        Command::Scan(a) => match tokio::runtime::Runtime::new()?.block_on(scan::run(a))? {
             0 => Ok(()),
             code => std::process::exit(code),
         },

@@ -47,8 +47,8 @@ mod strategies;
 pub use config::ScannerConfig;
 pub use point::{parse_point, Point, PointError};
 pub use report::{
-    canonical_class, curl_command, remediation, severity, shell_quote, Evidence, ProbeRequest,
-    ScanReport, Verdict,
+    canonical_class, class_title, curl_command, remediation, severity, shell_quote, Evidence,
+    ProbeRequest, ScanReport, Verdict,
 };
 pub use sender::{is_credential_header, SendError};
 pub use strategies::{builtin_classes, builtin_strategy};

@@ -167,6 +167,21 @@ pub fn remediation(class: &str) -> &'static str {
     }
 }
 
+/// The name of a class for a title (`SQL injection`).
+pub fn class_title(class: &str) -> String {
+    match canonical_class(class).as_str() {
+        "sqli" => "SQL injection".into(),
+        "xss" => "Cross-site scripting (reflected)".into(),
+        "cmdi" => "OS command injection".into(),
+        "traversal" => "Path traversal".into(),
+        "ssti" => "Server-side template injection".into(),
+        "ssrf" => "Server-side request forgery".into(),
+        "xxe" => "XML external entity injection".into(),
+        "rfi" => "Remote file inclusion".into(),
+        other => format!("{other} vulnerability"),
+    }
+}
+
 /// Severity of a confirmed vulnerability of a class: `critical`, `high` or
 /// `medium`.
 pub fn severity(class: &str) -> &'static str {

@@ -18,6 +18,7 @@ use rampart_scanner::{Scanner, Target, Verdict};
 use rampart_store::entity::{attack_event, notification, scan_job, Severity};
 use rampart_store::{chrono, Store};
 use rampart_store::{NewIncident, NewScanJob};
+use rampart_telemetry::shape::Format;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -277,7 +278,7 @@ impl Scanning {
                 });
                 let title = format!(
                     "{} in {} {} ({})",
-                    class_title(&job.class),
+                    rampart_scanner::class_title(&job.class),
                     ep.method,
                     ep.template,
                     job.point
@@ -461,39 +462,60 @@ fn job_of(e: &attack_event::Model, scanner: &Scanner) -> Option<JobOf> {
     })
 }
 
-/// A path of the endpoint's shape: each placeholder (`{int}`, `{uuid}`, ...)
-/// replaced by a plausible value of its format.
+/// A concrete path for a node's path shape: each `{placeholder}` replaced
+/// by a plausible value of its format (`rampart_telemetry`'s formats),
+/// percent-encoded; an unknown placeholder becomes `1`.
 pub fn concrete_path(shape: &str) -> String {
     let mut out = String::with_capacity(shape.len());
-    for (i, seg) in shape.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(format) => out.push_str(sample_of(format)),
-            None => out.push_str(seg),
+    let mut rest = shape;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        match after.find('}') {
+            Some(end) => {
+                let ph = &after[..=end];
+                let value = Format::ALL
+                    .iter()
+                    .find(|f| f.placeholder() == ph)
+                    .map_or("1", |f| sample(*f));
+                out.push_str(&rampart_scanner::point::percent_encode(value));
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(after);
+                rest = "";
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 
-/// A plausible value of a node's path format (`core/telemetry`'s shapes).
-fn sample_of(format: &str) -> &'static str {
-    match format {
-        "int" => "1",
-        "decimal" => "1.5",
-        "bool" => "true",
-        "uuid" => "3f2b8c1e-9a4d-4f6b-8e2a-1c5d7e9f0a3b",
-        "hex" => "5f3a9c2e7b1d4f60",
-        "base64" => "cmFtcGFydA",
-        "jwt" => "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
-        "email" => "user@example.com",
-        "url" => "https%3A%2F%2Fexample.com%2F",
-        "ip" => "192.0.2.1",
-        "date" => "2026-01-15",
-        "datetime" => "2026-01-15T10:00:00Z",
-        "empty" => "",
-        _ => "sample",
+/// A plausible value of a format.
+fn sample(f: Format) -> &'static str {
+    match f {
+        Format::Empty => "",
+        Format::Int => "1",
+        Format::Decimal => "1.5",
+        Format::Bool => "true",
+        Format::Uuid => "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b",
+        Format::Hex => "a1b2c3d4e5f60718",
+        Format::Base64 => "c2FtcGxlVmFsdWUx",
+        Format::Jwt => "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.c2ln",
+        Format::Email => "user@example.com",
+        Format::Url => "http://example.com/",
+        Format::Ip => "192.0.2.1",
+        Format::Date => "2024-01-31",
+        Format::DateTime => "2024-01-31T12:00:00Z",
+        Format::Phone => "+15555550100",
+        Format::Card => "4111111111111111",
+        Format::Json => "{}",
+        Format::Xml => "<?xml version=\"1.0\"?><a/>",
+        Format::Html => "<b>x</b>",
+        Format::FilePath => "/tmp/file.txt",
+        Format::Word => "item",
+        Format::Text => "some text",
+        Format::Other => "x1y2z3",
     }
 }
 
@@ -503,19 +525,6 @@ fn severity_of(s: &str) -> Severity {
         "high" => Severity::High,
         "medium" => Severity::Medium,
         _ => Severity::Low,
-    }
-}
-
-fn class_title(class: &str) -> &str {
-    match class {
-        "sqli" => "SQL injection",
-        "xss" => "Cross-site scripting",
-        "cmdi" => "Command injection",
-        "ssti" => "Server-side template injection",
-        "traversal" => "Path traversal",
-        "ssrf" => "Server-side request forgery",
-        "xxe" => "XML external entity",
-        other => other,
     }
 }
 
@@ -627,10 +636,30 @@ mod tests {
         assert_eq!(concrete_path("/lab/vuln/products"), "/lab/vuln/products");
         assert_eq!(
             concrete_path("/users/{int}/orders/{uuid}"),
-            "/users/1/orders/3f2b8c1e-9a4d-4f6b-8e2a-1c5d7e9f0a3b"
+            "/users/1/orders/3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"
         );
         assert_eq!(concrete_path("/"), "/");
-        assert_eq!(concrete_path("/a/{word}"), "/a/sample");
+        assert_eq!(concrete_path("/a/{word}"), "/a/item");
+    }
+
+    #[test]
+    fn samples_are_values_of_their_format() {
+        for f in Format::ALL {
+            if f == Format::Empty {
+                continue;
+            }
+            assert_eq!(
+                rampart_telemetry::format_of(sample(f).as_bytes()),
+                f,
+                "sample for {}",
+                f.placeholder()
+            );
+        }
+        assert_eq!(
+            concrete_path("/u/{email}/x/{nope}/{"),
+            "/u/user%40example.com/x/1/{"
+        );
+        assert_eq!(concrete_path("/a/{path}"), "/a/%2Ftmp%2Ffile.txt");
     }
 
     #[test]

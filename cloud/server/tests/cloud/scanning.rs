@@ -277,7 +277,7 @@ async fn attack_events_become_incidents_and_notifications(db: &TestDb) {
     let inc = &incidents[0];
     assert_eq!(
         inc.title,
-        "Cross-site scripting in GET /lab/vuln/greet (query.name)"
+        "Cross-site scripting (reflected) in GET /lab/vuln/greet (query.name)"
     );
     assert_eq!(inc.point.as_deref(), Some("query.name"));
     let ev: Value = serde_json::from_str(&inc.evidence).expect("evidence");
@@ -314,7 +314,7 @@ async fn attack_events_become_incidents_and_notifications(db: &TestDb) {
         .1;
     assert!(slack["text"]
         .as_str()
-        .is_some_and(|t| t.contains("Cross-site scripting")));
+        .is_some_and(|t| t.contains("Cross-site scripting (reflected)")));
     assert!(slack["blocks"].is_array());
     let jira = &other_got
         .iter()
