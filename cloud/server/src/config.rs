@@ -81,6 +81,9 @@ pub struct ScanningConfig {
     pub tick_secs: u64,
     /// Jobs one replica runs at once.
     pub jobs_per_tick: u64,
+    /// At start, how far back attack events are turned into jobs, in
+    /// seconds (older ones had their chance on the replica that ran then).
+    pub backfill_secs: u64,
     /// Attempts of a job whose scan was inconclusive (a network error, a
     /// script error) before it is given up.
     pub max_attempts: i32,
@@ -156,6 +159,7 @@ impl Default for ScanningConfig {
             enabled: true,
             tick_secs: 2,
             jobs_per_tick: 4,
+            backfill_secs: 86_400,
             max_attempts: 3,
             retry_secs: 60,
             notify_max_attempts: 8,

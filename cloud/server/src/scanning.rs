@@ -9,7 +9,7 @@
 //! idempotent (a job's dedup key: endpoint, point, class and payload
 //! family, the detector rule that found the payload).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +32,8 @@ use crate::error::{Error, Result};
 const EVENT_PAGE: u64 = 500;
 /// Notifications sent per tick.
 const NOTIFY_BATCH: u64 = 16;
+/// Dedup keys remembered in memory.
+const SEEN_MAX: usize = 100_000;
 
 /// What one pass of the loop did (also [`crate::CloudHandle::scan_now`]'s
 /// answer).
@@ -57,8 +59,13 @@ pub struct ScanTick {
 pub(crate) struct Scanning {
     scanner: Option<Scanner>,
     http: reqwest::Client,
-    /// The last attack event id turned into jobs.
+    /// The last attack event id turned into jobs; -1 until the first pass
+    /// chose where to start (`backfill_secs` back).
     watermark: AtomicI64,
+    /// Dedup keys (with their application) already enqueued by this
+    /// replica: a repeated attack costs no database call. Bounded: cleared
+    /// past [`SEEN_MAX`] (the database's dedup still holds).
+    seen: std::sync::Mutex<HashSet<(i64, String)>>,
     /// One pass at a time (the loop and `scan_now`).
     pass: Mutex<()>,
     pub(crate) jobs_run: AtomicU64,
@@ -104,7 +111,8 @@ impl Scanning {
         Ok(Scanning {
             scanner,
             http,
-            watermark: AtomicI64::new(0),
+            watermark: AtomicI64::new(-1),
+            seen: std::sync::Mutex::new(HashSet::new()),
             pass: Mutex::new(()),
             jobs_run: AtomicU64::new(0),
             confirmed: AtomicU64::new(0),
@@ -119,13 +127,25 @@ impl Scanning {
         let Some(scanner) = &self.scanner else {
             return Ok(t);
         };
-        self.make_jobs(store, scanner, &mut t).await?;
+        self.make_jobs(store, cfg, scanner, &mut t).await?;
         self.run_jobs(store, cfg, scanner, &mut t).await?;
         self.send_notifications(store, cfg, &mut t).await?;
         Ok(t)
     }
 
-    async fn make_jobs(&self, store: &Store, scanner: &Scanner, t: &mut ScanTick) -> Result<()> {
+    async fn make_jobs(
+        &self,
+        store: &Store,
+        cfg: &ScanningConfig,
+        scanner: &Scanner,
+        t: &mut ScanTick,
+    ) -> Result<()> {
+        if self.watermark.load(Relaxed) < 0 {
+            let back = i64::try_from(cfg.backfill_secs).unwrap_or(i64::MAX / 2);
+            let since = chrono::Utc::now() - chrono::Duration::seconds(back.min(10 * 365 * 86_400));
+            let start = store.attack_event_id_before(since).await?;
+            self.watermark.store(start, Relaxed);
+        }
         loop {
             let after = self.watermark.load(Relaxed);
             let events = store.attack_events_after(after, EVENT_PAGE).await?;
@@ -135,6 +155,9 @@ impl Scanning {
             t.events += events.len() as u64;
             for e in &events {
                 if let Some(job) = job_of(e, scanner) {
+                    if self.known(e.application_id, &job.dedup_key, false) {
+                        continue;
+                    }
                     let ep = match store
                         .endpoint(e.application_id, &job.method, &job.shape)
                         .await?
@@ -163,6 +186,8 @@ impl Scanning {
                     if made.is_some() {
                         t.jobs_made += 1;
                     }
+                    // Enqueued now or before: no need to ask again.
+                    self.known(e.application_id, &job.dedup_key, true);
                 }
             }
             self.watermark.store(last, Relaxed);
@@ -170,6 +195,23 @@ impl Scanning {
                 return Ok(());
             }
         }
+    }
+
+    /// Whether this replica knows the key to be enqueued; `remember`
+    /// records that it is.
+    fn known(&self, app: i64, key: &str, remember: bool) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let k = (app, key.to_owned());
+        if !remember {
+            return seen.contains(&k);
+        }
+        if seen.len() >= SEEN_MAX {
+            seen.clear();
+        }
+        !seen.insert(k)
     }
 
     async fn run_jobs(

@@ -151,6 +151,21 @@ async fn attack_events_become_incidents_and_notifications(db: &TestDb) {
     let other_app = r.handle.application("other").await.expect("app");
 
     let xss = "<script>alert(1)</script>";
+    // An attack from before the backfill window (a day by default) makes
+    // no job when the replica starts.
+    let mut old = event(
+        "GET /lab/vuln/products",
+        "query.category",
+        "sqli",
+        "sqli.union",
+        "' union select 1--",
+        "old",
+    );
+    old.occurred_at = rampart_store::chrono::Utc::now() - rampart_store::chrono::Duration::days(2);
+    store
+        .insert_attack_events(node.id, &[old])
+        .await
+        .expect("old event");
     store
         .insert_attack_events(
             node.id,

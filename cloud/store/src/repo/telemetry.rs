@@ -88,6 +88,27 @@ impl Store {
             .await?)
     }
 
+    /// The id just before the first attack event (of any application) that
+    /// occurred at or after `since`: where a consumer starting now reads
+    /// from to take in only recent events. The last id when none is that
+    /// recent; 0 when there are no events.
+    pub async fn attack_event_id_before(&self, since: Timestamp) -> Result<i64> {
+        use attack_event::Column as A;
+        let first = attack_event::Entity::find()
+            .filter(A::OccurredAt.gte(since))
+            .order_by_asc(A::Id)
+            .one(&self.db)
+            .await?;
+        if let Some(e) = first {
+            return Ok(e.id - 1);
+        }
+        let last = attack_event::Entity::find()
+            .order_by_desc(A::Id)
+            .one(&self.db)
+            .await?;
+        Ok(last.map_or(0, |e| e.id))
+    }
+
     /// How many attack events of an application a rule decided or fired
     /// in, at or after `since` (a learned rule's matches while monitoring).
     pub async fn count_attack_events_by_rule(

@@ -59,6 +59,21 @@ async fn attack_events_dedup_and_list(db: &TestDb) {
         .expect("after page");
     assert_eq!(rest.len(), 2);
     assert!(rest.iter().all(|e| e.id > first[2].id));
+    // Where a reader that only wants recent events starts.
+    let oldest = first[0].id;
+    assert_eq!(
+        s.attack_event_id_before(t0 - Span::hours(1))
+            .await
+            .expect("all recent"),
+        oldest - 1
+    );
+    let newest_id = rest.iter().map(|e| e.id).max().expect("ids");
+    assert_eq!(
+        s.attack_event_id_before(t0 + Span::hours(2))
+            .await
+            .expect("none recent"),
+        newest_id
+    );
     assert!(
         all.windows(2).all(|w| w[0].occurred_at >= w[1].occurred_at),
         "newest first"
