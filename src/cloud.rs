@@ -215,6 +215,11 @@ impl Up {
         ncfg.cloud.url = format!("http://{cloud_addr}");
         ncfg.cloud.token = token;
         ncfg.cloud.name = "local".into();
+        // The embedded cloud is on this host: nothing the node reports
+        // leaves the premises, so path words and member names need no
+        // k-anonymity (with it, an endpoint only one client used stays
+        // `{word}`, and its attacks could not be verified).
+        ncfg.telemetry.k_anonymity = 1;
         ncfg.cloud.data_dir = node_dir;
         ncfg.validate()?;
         let engine = crate::builtin_engine(ncfg.engine()?)?;
