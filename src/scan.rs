@@ -93,6 +93,14 @@ pub struct ScanArgs {
     /// strategy of that class; other CLASS.rhai files add classes.
     #[arg(long, value_name = "DIR")]
     strategies: Option<PathBuf>,
+    /// Where the scanner's out-of-band listener (SSRF and XXE callbacks)
+    /// listens (default 127.0.0.1 on a free port).
+    #[arg(long, value_name = "ADDR")]
+    oob_listen: Option<String>,
+    /// The base URL the target reaches that listener at, when the target
+    /// is not on this host (e.g. `http://scanner.internal:8099`).
+    #[arg(long, value_name = "URL")]
+    oob_url: Option<String>,
     /// With --from-attacks: the cloud's database, sqlite://PATH?mode=rwc or
     /// postgres://... (default: the cloud's SQLite file under data/cloud, as
     /// `rampart cloud` and `rampart up` use).
@@ -190,8 +198,14 @@ async fn scan(args: ScanArgs) -> Result<i32> {
         request_timeout_ms: args.timeout_ms.unwrap_or(defaults.request_timeout_ms),
         test_credentials: credentials(&args.headers)?,
         strategies_dir: args.strategies.clone(),
+        oob_listen: args
+            .oob_listen
+            .clone()
+            .unwrap_or(defaults.oob_listen.clone()),
+        oob_public_url: args.oob_url.clone(),
         ..defaults
     };
+    cfg.validate().context("scanner settings")?;
     if let Some(dir) = &cfg.strategies_dir {
         if !dir.is_dir() {
             bail!("--strategies {}: not a folder", dir.display());

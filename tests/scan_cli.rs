@@ -547,6 +547,15 @@ fn usage_errors_exit_2_and_send_nothing() {
         ),
         (
             &[
+                "--target",
+                "http://127.0.0.1:9/a?id=1",
+                "--oob-url",
+                "ftp://x",
+            ],
+            "must be an http or https URL",
+        ),
+        (
+            &[
                 "--from-attacks",
                 "--target",
                 "http://127.0.0.1:9/",
