@@ -188,7 +188,7 @@ async fn scan(args: ScanArgs) -> Result<i32> {
         }
         None => None,
     };
-    let mut allow = vec![url.allow_entry()];
+    let mut allow = vec![rampart_scanner::allow_entry_of(&url.full())?];
     allow.extend(args.allow.iter().cloned());
     let defaults = ScannerConfig::default();
     let cfg = ScannerConfig {
@@ -412,24 +412,6 @@ impl TargetUrl {
 
     fn full(&self) -> String {
         format!("{}{}", self.base(), self.path_and_query())
-    }
-
-    /// `host:port` for the allowlist, with the scheme's default port when
-    /// the URL names none (so that only that port is allowed).
-    fn allow_entry(&self) -> String {
-        let a = &self.authority;
-        let has_port = match a.strip_prefix('[') {
-            Some(rest) => rest
-                .split_once(']')
-                .is_some_and(|(_, p)| p.starts_with(':')),
-            None => a.contains(':'),
-        };
-        if has_port {
-            a.clone()
-        } else {
-            let port = if self.scheme == "https" { 443 } else { 80 };
-            format!("{a}:{port}")
-        }
     }
 
     /// Query parameters, decoded (`+` as a space), in order.
@@ -1630,20 +1612,16 @@ mod tests {
             TargetUrl::parse("http://127.0.0.1:8081/lab/vuln/products?category=shoes#x").unwrap();
         assert_eq!(u.base(), "http://127.0.0.1:8081");
         assert_eq!(u.path_and_query(), "/lab/vuln/products?category=shoes");
-        assert_eq!(u.allow_entry(), "127.0.0.1:8081");
         assert_eq!(
             u.query_pairs(),
             vec![("category".to_string(), "shoes".to_string())]
         );
         let u = TargetUrl::parse("HTTPS://Shop.example?q=a+b%21").unwrap();
         assert_eq!(u.path, "/");
-        assert_eq!(u.allow_entry(), "Shop.example:443");
         assert_eq!(u.query_pairs()[0].1, "a b!");
         assert_eq!(
-            TargetUrl::parse("http://[::1]/a/b%2Fc/")
-                .unwrap()
-                .allow_entry(),
-            "[::1]:80"
+            TargetUrl::parse("http://[::1]/a/b%2Fc/").unwrap().full(),
+            "http://[::1]/a/b%2Fc/"
         );
         assert_eq!(
             TargetUrl::parse("http://[::1]:9/a/b%2Fc/")

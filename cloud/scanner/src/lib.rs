@@ -50,7 +50,7 @@ pub use report::{
     canonical_class, class_title, curl_command, remediation, severity, shell_quote, Evidence,
     ProbeRequest, ScanReport, Verdict,
 };
-pub use sender::{is_credential_header, SendError};
+pub use sender::{allow_entry_of, is_credential_header, SendError};
 pub use strategies::{builtin_classes, builtin_strategy};
 
 use oob::Oob;

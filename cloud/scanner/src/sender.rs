@@ -227,6 +227,15 @@ pub(crate) fn host_port(url: &reqwest::Url) -> Result<(String, u16), String> {
     Ok((normalize_host(host), port))
 }
 
+/// The allowlist entry (`host:port`, the scheme's port when the URL names
+/// none) that lets probes reach the application at `url` and nowhere else.
+pub fn allow_entry_of(url: &str) -> Result<String, ScanError> {
+    let bad = |why: String| ScanError::Config(format!("target `{url}`: {why}"));
+    let u = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    let (host, port) = host_port(&u).map_err(bad)?;
+    Ok(format!("{host}:{port}"))
+}
+
 impl SafeSender {
     pub fn new(cfg: &ScannerConfig) -> Result<Self, ScanError> {
         // reqwest is built without a default crypto provider.
@@ -508,4 +517,33 @@ fn describe(e: &reqwest::Error, timeout_ms: u64) -> String {
         src = x.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_entries_of_urls() {
+        assert_eq!(
+            allow_entry_of("http://127.0.0.1:8081/lab/x?y=1#z")
+                .ok()
+                .as_deref(),
+            Some("127.0.0.1:8081")
+        );
+        assert_eq!(
+            allow_entry_of("HTTPS://Shop.example?q=1").ok().as_deref(),
+            Some("shop.example:443")
+        );
+        assert_eq!(
+            allow_entry_of("http://[::1]/a").ok().as_deref(),
+            Some("[::1]:80")
+        );
+        assert_eq!(
+            allow_entry_of("http://[::1]:9/a").ok().as_deref(),
+            Some("[::1]:9")
+        );
+        assert!(allow_entry_of("ftp://x/").is_err());
+        assert!(allow_entry_of("nope").is_err());
+    }
 }

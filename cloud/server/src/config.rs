@@ -365,9 +365,9 @@ impl CloudConfig {
             .validate()
             .map_err(|e| Error::Config(format!("scanning.probe: {e}")))?;
         for t in &sc.targets {
-            if !(t.base.starts_with("http://") || t.base.starts_with("https://")) {
+            if let Err(e) = rampart_scanner::allow_entry_of(&t.base) {
                 return bad(format!(
-                    "scanning.targets: base {:?} of {:?} must be an http(s) URL",
+                    "scanning.targets: base {:?} of {:?} must be an http(s) URL: {e}",
                     t.base, t.application
                 ));
             }

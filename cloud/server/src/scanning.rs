@@ -94,7 +94,7 @@ impl Scanning {
         let scanner = if cfg.enabled {
             let mut probe = cfg.probe.clone();
             for t in &cfg.targets {
-                if let Some(host) = host_of(&t.base) {
+                if let Ok(host) = rampart_scanner::allow_entry_of(&t.base) {
                     if !probe.allow.contains(&host) {
                         probe.allow.push(host);
                     }
@@ -586,12 +586,6 @@ fn digest(s: &str) -> String {
     h.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-fn host_of(base: &str) -> Option<String> {
-    let rest = base.split_once("://")?.1;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| host.to_owned())
-}
-
 /// What a notification says about an incident.
 #[derive(Debug, Serialize)]
 struct IncidentDoc<'a> {
@@ -712,19 +706,6 @@ mod tests {
         assert!(first - now >= chrono::Duration::seconds(59));
         assert!(second - now >= chrono::Duration::seconds(119));
         assert_eq!(retry_at(3, 3, 60), None);
-    }
-
-    #[test]
-    fn hosts_of_bases() {
-        assert_eq!(
-            host_of("http://127.0.0.1:8081/"),
-            Some("127.0.0.1:8081".into())
-        );
-        assert_eq!(
-            host_of("https://staging.example.com"),
-            Some("staging.example.com".into())
-        );
-        assert_eq!(host_of("nope"), None);
     }
 
     #[test]
