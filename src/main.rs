@@ -19,6 +19,7 @@ mod learn;
 mod rules;
 #[cfg(feature = "cloud")]
 mod scan;
+mod spoa;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,6 +36,9 @@ struct Cli {
 enum Command {
     /// Run a reverse-proxy node in front of an application.
     Node(NodeArgs),
+    /// Run as a HAProxy SPOE agent (SPOP): HAProxy asks for a verdict on each
+    /// request and denies on it (examples/haproxy).
+    Spoa(spoa::SpoaArgs),
     /// Show what the node sees in one raw HTTP/1.1 request: the request
     /// points, the findings and the verdict.
     Inspect(InspectArgs),
@@ -170,37 +174,14 @@ struct DemoArgs {
     mode: String,
 }
 
+/// The process's log: `text` or `json` on standard error.
 pub(crate) fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if format == "json" {
-        b.json().flatten_event(true).init();
-    } else {
-        b.init();
-    }
+    // Standard error cannot fail to open.
+    let _ = rampart_embed::init_logging(format, None);
 }
 
 pub(crate) fn builtin_engine(cfg: EngineConfig) -> Result<Engine> {
-    engine(cfg, true, &[])
-}
-
-/// The built-in plugins (unless `builtin` is false), then each library in
-/// order; every plugin is logged with its origin.
-fn engine(cfg: EngineConfig, builtin: bool, libraries: &[PathBuf]) -> Result<Engine> {
-    let mut reg = rampart_core::Registry::new();
-    if builtin {
-        rampart_builtin_plugins::register(&mut reg)?;
-    }
-    for path in libraries {
-        let loaded = rampart_core::loader::load_library(path, &mut reg)?;
-        for p in loaded {
-            tracing::info!(name = p.name, version = p.version, origin = %path.display(), "plugin library loaded");
-        }
-    }
-    Ok(Engine::new(&reg, cfg)?)
+    rampart_embed::engine(cfg, true, &[])
 }
 
 pub(crate) async fn shutdown_signal() {
@@ -278,8 +259,8 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
 
 async fn run_node(a: NodeArgs) -> Result<()> {
     let c = node_config(&a)?;
-    init_logging(&c.log_format);
-    let engine = engine(c.engine()?, c.builtin_plugins, &c.plugins)?;
+    rampart_embed::init_logging(&c.log_format, c.log_file.as_deref())?;
+    let engine = rampart_embed::engine(c.engine()?, c.builtin_plugins, &c.plugins)?;
     let node = Node::bind(c, engine).await?;
     node.serve(shutdown_signal()).await
 }
@@ -317,7 +298,7 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
         cfg.mode = Mode::parse(m)
             .with_context(|| format!("mode {m:?}: expected block, monitor or off"))?;
     }
-    let mut engine = engine(cfg, builtin, &libraries)?;
+    let mut engine = rampart_embed::engine(cfg, builtin, &libraries)?;
     if !a.rules.is_empty() {
         let prog = rampart_dsl::compile_files(&a.rules).map_err(|d| {
             anyhow::anyhow!("the rule files do not compile:\n{}", d.render().trim_end())
@@ -429,6 +410,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Inspect(a) => run_inspect(a),
         Command::Node(a) => tokio::runtime::Runtime::new()?.block_on(run_node(a)),
+        Command::Spoa(a) => spoa::run(a),
         Command::Demo(a) => tokio::runtime::Runtime::new()?.block_on(run_demo(a)),
         #[cfg(feature = "cloud")]
         Command::Cloud(a) => match tokio::runtime::Runtime::new()?.block_on(cloud::run(a))? {

@@ -139,6 +139,9 @@ pub struct NodeConfig {
     pub builtin_plugins: bool,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// A file the log is appended to instead of standard error (an
+    /// adapter inside NGINX, HAProxy or Apache has no terminal).
+    pub log_file: Option<std::path::PathBuf>,
     /// Rules in the rule language: the node's own and a rule pack.
     pub rules: RulesConfig,
     /// Traffic aggregates (`spec/metrics-privacy.md`).
@@ -212,6 +215,7 @@ impl Default for NodeConfig {
             plugins: Vec::new(),
             builtin_plugins: true,
             log_format: "text".to_string(),
+            log_file: None,
             rules: RulesConfig::default(),
             telemetry: crate::telemetry::TelemetryConfig::default(),
             cloud: rampart_sync::SyncConfig::default(),

@@ -13,6 +13,7 @@
 
 mod body;
 mod config;
+mod core;
 mod forward;
 mod metrics;
 mod pages;
@@ -21,7 +22,10 @@ mod rules;
 mod server;
 mod telemetry;
 
+pub use crate::core::NodeCore;
 pub use config::{Cidr, Inspection, NodeConfig, OverLimit, RulesConfig, Timeouts};
+pub use forward::new_request_id;
 pub use metrics::Metrics;
+pub use pages::page_body;
 pub use server::Node;
-pub use telemetry::TelemetryConfig;
+pub use telemetry::{Telemetry, TelemetryConfig};

@@ -7,8 +7,8 @@ use http_body_util::{BodyExt, Full};
 
 use crate::body::ProxyBody;
 
-fn wants_html(accept: Option<&HeaderValue>) -> bool {
-    let Some(a) = accept.and_then(|v| v.to_str().ok()) else {
+fn wants_html(accept: Option<&[u8]>) -> bool {
+    let Some(a) = accept.and_then(|v| std::str::from_utf8(v).ok()) else {
         return false;
     };
     let pos = |needle: &str| a.find(needle);
@@ -26,17 +26,19 @@ fn escape_html(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A page answered by the node: `error` is a stable code (`blocked`,
-/// `body_too_large`, `upstream_unavailable`...).
-pub fn page(
+/// The body and content type of a page answered by the node: `error` is a
+/// stable code (`blocked`, `body_too_large`, `upstream_unavailable`...).
+/// JSON unless `accept` prefers HTML. Adapters embedded in another server
+/// answer with the same page.
+pub fn page_body(
     status: u16,
     error: &str,
     message: &str,
     request_id: &str,
-    accept: Option<&HeaderValue>,
-) -> Response<ProxyBody> {
+    accept: Option<&[u8]>,
+) -> (&'static str, String) {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
-    let (ctype, body) = if wants_html(accept) {
+    if wants_html(accept) {
         let reason = status.canonical_reason().unwrap_or("Error");
         let body = format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{code} {reason}</title>\
@@ -57,7 +59,25 @@ pub fn page(
         .to_string()
             + "\n";
         ("application/json", body)
-    };
+    }
+}
+
+/// A page answered by the node (see [`page_body`]).
+pub fn page(
+    status: u16,
+    error: &str,
+    message: &str,
+    request_id: &str,
+    accept: Option<&HeaderValue>,
+) -> Response<ProxyBody> {
+    let (ctype, body) = page_body(
+        status,
+        error,
+        message,
+        request_id,
+        accept.map(|a| a.as_bytes()),
+    );
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
     let mut resp = Response::new(
         Full::new(Bytes::from(body))
             .map_err(|e| match e {})

@@ -23,6 +23,7 @@ use tracing::{debug, info, warn};
 
 use crate::body::ProxyBody;
 use crate::config::NodeConfig;
+use crate::core::NodeCore;
 use crate::metrics::Metrics;
 use crate::proxy::{handle, State};
 
@@ -32,27 +33,14 @@ pub struct Node {
     listener: TcpListener,
     admin: Option<TcpListener>,
     state: Arc<State>,
-    /// The pack file as installed at start.
-    pack_seen: Option<crate::rules::Stamp>,
-    cloud: Option<Arc<rampart_sync::Client>>,
+    core: NodeCore,
 }
 
 impl Node {
     /// Validates the configuration and binds the listeners.
     pub async fn bind(config: NodeConfig, engine: Engine) -> anyhow::Result<Node> {
-        config.validate()?;
-        let mut engine = crate::rules::attach(engine, &config.rules)?;
-        let cloud = if config.cloud.enabled() {
-            let client = Arc::new(rampart_sync::Client::start(config.cloud.clone()).await?);
-            let slot = Arc::new(client.pack_slot()?);
-            // The pack of the last run, before the cloud is reached.
-            client.install_saved_pack(&slot, config.rules.backend()?);
-            engine = engine.with_pack_slot(slot);
-            Some(client)
-        } else {
-            None
-        };
-        let engine = Arc::new(engine);
+        let core = NodeCore::start(config, engine).await?;
+        let config = core.config.clone();
         let upstream: http::Uri = config.upstream.parse()?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -74,30 +62,20 @@ impl Node {
             .http1_preserve_header_case(true)
             .build(connector);
         let trusted = config.trusted();
-        let metrics = Arc::new(Metrics::default());
-        let pack_seen = crate::rules::install_now(&engine, &config.rules, &metrics).await;
-        let telemetry = config.telemetry.enabled.then(|| {
-            let t = crate::telemetry::Telemetry::new(&config.telemetry);
-            Arc::new(match &cloud {
-                Some(c) => t.with_sink(c.clone()),
-                None => t,
-            })
-        });
         let state = Arc::new(State {
-            engine,
+            engine: core.engine.clone(),
             client,
             upstream,
             trusted,
             config,
-            metrics,
-            telemetry,
+            metrics: core.metrics.clone(),
+            telemetry: core.telemetry.clone(),
         });
         Ok(Node {
             listener,
             admin,
             state,
-            pack_seen,
-            cloud,
+            core,
         })
     }
 
@@ -138,31 +116,7 @@ impl Node {
         if let Some(admin) = self.admin {
             tokio::spawn(serve_admin(admin, state.clone(), admin_stop_rx.clone()));
         }
-        if let Some(t) = &state.telemetry {
-            tokio::spawn(t.clone().run(admin_stop_rx.clone()));
-        }
-        if let Some(c) = &self.cloud {
-            let backend = cfg.rules.backend()?;
-            tokio::spawn(c.clone().run_uploader(admin_stop_rx.clone()));
-            tokio::spawn(c.clone().run_pack_poller(
-                state.engine.clone(),
-                backend,
-                admin_stop_rx.clone(),
-            ));
-            let m = state.metrics.clone();
-            tokio::spawn(c.clone().run_heartbeat(
-                state.engine.clone(),
-                move || (m.requests(), m.blocked()),
-                admin_stop_rx.clone(),
-            ));
-        }
-        tokio::spawn(crate::rules::watch_pack(
-            state.engine.clone(),
-            cfg.rules.clone(),
-            state.metrics.clone(),
-            self.pack_seen,
-            admin_stop_rx,
-        ));
+        self.core.spawn_background(admin_stop_rx)?;
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -224,19 +178,7 @@ impl Node {
             warn!("shutdown grace period over; closing remaining connections");
         }
         let _ = admin_stop_tx.send(true);
-        // The last window goes to the spool, and the spool to the cloud if
-        // it answers within the grace period; what it does not take stays
-        // spooled for the next start.
-        if let Some(t) = &state.telemetry {
-            t.take();
-        }
-        if let Some(c) = &self.cloud {
-            match tokio::time::timeout(grace, c.upload_pending()).await {
-                Ok(Ok(n)) => info!(batches = n, "spool delivered before exit"),
-                Ok(Err(e)) => warn!(error = %e, "the spool stays on disk for the next start"),
-                Err(_) => warn!("the cloud did not take the spool in time; it stays on disk"),
-            }
-        }
+        self.core.drain(grace).await;
         Ok(())
     }
 }

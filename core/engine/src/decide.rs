@@ -28,6 +28,7 @@ use crate::rules::{RuleDecision, RulesReport};
 /// logged (`Action::Monitor`) and the request passes.
 pub(crate) fn decide(
     cfg: &EngineConfig,
+    mode: Mode,
     tree: &Tree,
     findings: &[Finding],
     rules: &RulesReport,
@@ -42,7 +43,7 @@ pub(crate) fn decide(
     let detected = deciding(cfg, findings, rules);
     // A rule's monitor stands before a detector decision that does not
     // block (the operator's rule names the reason).
-    let action = match cfg.mode {
+    let action = match mode {
         Mode::Block => Action::Block,
         Mode::Monitor => Action::Monitor,
         Mode::Off => Action::Allow,

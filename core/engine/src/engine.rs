@@ -218,7 +218,7 @@ impl Engine {
     /// blocking rule turns the verdict into a block (the adapter then
     /// answers with the block page instead of the response).
     pub fn inspect_response(&self, ins: &mut Inspection, status: u16) {
-        if self.config.mode == Mode::Off || !crate::rules::wants_response(ins) {
+        if ins.mode == Mode::Off || !crate::rules::wants_response(ins) {
             return;
         }
         let now = self.rules.now_ms();
@@ -228,10 +228,10 @@ impl Engine {
     /// [`Engine::inspect_response`] on the caller's clock (see
     /// [`Engine::inspect_at`]).
     pub fn inspect_response_at(&self, ins: &mut Inspection, status: u16, now_ms: u64) {
-        if self.config.mode == Mode::Off || !crate::rules::wants_response(ins) {
+        if ins.mode == Mode::Off || !crate::rules::wants_response(ins) {
             return;
         }
-        crate::rules::response_phase(self.config.mode, now_ms, ins, status);
+        crate::rules::response_phase(ins.mode, now_ms, ins, status);
         crate::decide::apply_rule_decision(&self.config, &mut ins.verdict, &ins.rules);
     }
 
@@ -289,8 +289,24 @@ impl Engine {
     /// of the engine's. For tools that replay traffic with its own timing
     /// (`rampart rules test`); a node uses [`Engine::inspect_into`].
     pub fn inspect_at(&self, req: &Request, ins: &mut Inspection, now_ms: u64) {
+        self.inspect_in(req, ins, now_ms, self.config.mode);
+    }
+
+    /// Like [`Engine::inspect`] in `mode` instead of the configured one:
+    /// an adapter's per-location mode (`rampart_mode monitor` in one NGINX
+    /// location of a node in block mode). The response phase of this
+    /// inspection follows the same mode.
+    pub fn inspect_in_mode(&self, req: &Request, mode: Mode) -> Inspection {
+        let mut ins = Inspection::new();
+        let now = self.rules.now_ms();
+        self.inspect_in(req, &mut ins, now, mode);
+        ins
+    }
+
+    fn inspect_in(&self, req: &Request, ins: &mut Inspection, now_ms: u64, mode: Mode) {
         ins.reset(self.config.limits.limits(), req);
-        if self.config.mode == Mode::Off {
+        ins.mode = mode;
+        if mode == Mode::Off {
             return;
         }
         let t0 = std::time::Instant::now();
@@ -298,9 +314,10 @@ impl Engine {
         ins.take_decode_findings();
         let t1 = std::time::Instant::now();
         crate::detect::detect(self, req, ins);
-        crate::rules::request_phase(&self.rules, self.config.mode, now_ms, req, ins);
+        crate::rules::request_phase(&self.rules, mode, now_ms, req, ins);
         let t2 = std::time::Instant::now();
-        ins.verdict = crate::decide::decide(&self.config, &ins.tree, &ins.findings, &ins.rules);
+        ins.verdict =
+            crate::decide::decide(&self.config, mode, &ins.tree, &ins.findings, &ins.rules);
         ins.decode_time = t1 - t0;
         ins.detect_time = t2 - t1;
     }

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use rampart_plugin_api::DecodeState;
-use rampart_types::{Finding, Limits, NodeId, NodeKind, Request, Seg, Tree, Verdict};
+use rampart_types::{Finding, Limits, Mode, NodeId, NodeKind, Request, Seg, Tree, Verdict};
 use serde_json::{json, Value};
 
 use crate::rules::{RuleState, RulesReport};
@@ -21,6 +21,9 @@ pub struct Inspection {
     pub detect_time: Duration,
     /// What the rule language's rules said (empty without rules).
     pub rules: RulesReport,
+    /// The mode the request was inspected in (the engine's, or an
+    /// adapter's override): the response phase follows it.
+    pub mode: Mode,
     pub(crate) rule_state: RuleState,
     pub(crate) state: DecodeState,
     pub(crate) scratch: Vec<u8>,
@@ -84,6 +87,7 @@ impl Inspection {
             decode_time: Duration::ZERO,
             detect_time: Duration::ZERO,
             rules: RulesReport::default(),
+            mode: Mode::Block,
             rule_state: RuleState::default(),
             state: DecodeState::new(Limits::default(), 0),
             scratch: Vec::new(),
