@@ -14,3 +14,6 @@ for ex in examples/plugins/*/; do
   echo "== $ex"
   cargo test --manifest-path "$ex/Cargo.toml"
 done
+# The server adapters against their real servers: the NGINX module (its own
+# cargo workspace) and the conformance suite through NGINX, HAProxy and Apache.
+scripts/adapters.sh
