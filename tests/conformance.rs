@@ -64,6 +64,7 @@ async fn the_proxy_node_passes_the_conformance_suite() {
             block: Some(block),
             monitor: Some(monitor),
             files,
+            log_wait: rampart_conformance::LOG_WAIT,
         },
         &echo,
     )

@@ -106,10 +106,16 @@ async fn serve(
             .unwrap_or_default();
         let body = answer(&marker);
         let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-            body.len()
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{}\r\n",
+            body.len(),
+            if close_requested(&req) {
+                "Connection: close\r\n"
+            } else {
+                ""
+            }
         );
         let is_head = req.method == "HEAD";
+        let close = close_requested(&req);
         seen.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(marker, req);
@@ -117,7 +123,22 @@ async fn serve(
         if !is_head {
             stream.write_all(&body).await?;
         }
+        if close {
+            // The client reads the answer to the end of the connection.
+            stream.shutdown().await?;
+            return Ok(());
+        }
     }
+}
+
+/// True when the request asked for the connection to end after it.
+fn close_requested(req: &Seen) -> bool {
+    req.headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("connection")
+            && String::from_utf8_lossy(v)
+                .to_ascii_lowercase()
+                .contains("close")
+    })
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -180,7 +180,13 @@ pub struct Targets {
     pub monitor: Option<SocketAddr>,
     /// The files [`prepare`] wrote (the logs are read from there).
     pub files: Files,
+    /// How long to wait for a verdict line in a log (a server may buffer
+    /// its log a moment); [`LOG_WAIT`] unless there is a reason.
+    pub log_wait: Duration,
 }
+
+/// The usual wait for a verdict line in a log.
+pub const LOG_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs every case against each target, with the echo backend already
 /// serving (see [`Echo::start`]).
@@ -196,7 +202,7 @@ pub async fn run(targets: &Targets, echo: &Echo) -> Report {
     ] {
         let Some(addr) = addr else { continue };
         for case in &all {
-            let outcome = run_case(case, mode, addr, echo, log).await;
+            let outcome = run_case(case, mode, addr, echo, log, targets.log_wait).await;
             report.outcomes.push(outcome);
         }
     }
@@ -209,6 +215,7 @@ async fn run_case(
     addr: SocketAddr,
     echo: &Echo,
     log: &Path,
+    wait: Duration,
 ) -> Outcome {
     let mut o = Outcome {
         case: case.id,
@@ -252,7 +259,7 @@ async fn run_case(
                 return o;
             }
             if status == 403 {
-                if let Err(e) = logged(log, &case.path(), "block").await {
+                if let Err(e) = logged(log, &case.path(), "block", wait).await {
                     o.detail = e;
                     return o;
                 }
@@ -266,7 +273,7 @@ async fn run_case(
                 return o;
             }
             if case.expect == Expect::Attack {
-                if let Err(e) = logged(log, &case.path(), "monitor").await {
+                if let Err(e) = logged(log, &case.path(), "monitor", wait).await {
                     o.detail = e;
                     return o;
                 }
@@ -349,19 +356,25 @@ fn check_passed(
     Ok(())
 }
 
-/// Waits (up to 5 s: the log is written as the request is decided, but a
-/// server may buffer it) for a JSON log line naming `path` with `action`.
-async fn logged(log: &Path, path: &str, action: &str) -> Result<(), String> {
-    for _ in 0..50 {
+/// Waits (up to `wait`: the log is written as the request is decided,
+/// but a server may buffer it) for a JSON log line naming `path` with
+/// `action`.
+async fn logged(log: &Path, path: &str, action: &str, wait: Duration) -> Result<(), String> {
+    let step = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    loop {
         if log_has(log, path, action) {
             return Ok(());
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        if waited >= wait {
+            return Err(format!(
+                "no `{action}` line for {path} in {}",
+                log.display()
+            ));
+        }
+        tokio::time::sleep(step).await;
+        waited += step;
     }
-    Err(format!(
-        "no `{action}` line for {path} in {}",
-        log.display()
-    ))
 }
 
 /// True when the log holds a verdict line with this path and action.

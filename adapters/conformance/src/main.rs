@@ -109,6 +109,7 @@ fn main() -> anyhow::Result<()> {
                     block,
                     monitor,
                     files: Files::in_dir(&dir.canonicalize()?),
+                    log_wait: rampart_conformance::LOG_WAIT,
                 };
                 anyhow::Ok(run(&targets, &echo).await)
             })?;

@@ -17,6 +17,7 @@ async fn an_unprotected_server_fails_exactly_the_protective_cases() {
             block: Some(echo.addr()),
             monitor: Some(echo.addr()),
             files,
+            log_wait: std::time::Duration::from_millis(200),
         },
         &echo,
     )
