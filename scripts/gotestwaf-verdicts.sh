@@ -9,8 +9,9 @@
 # upstream), replays the corpus with ../shared/bench/wafbench.py against RAMPART_HOOK_BLOCK (the
 # server in block mode with the suite's node-block.toml: 64 KiB body limit, larger bodies
 # refused) and writes OUTDIR/<adapter>.json. "Blocked" is what never reaches the application:
-# 403 (Rampart), 413 (over the limit) and 400 (the server's own HTTP parser refused it before
-# any module ran: NGINX and Apache refuse a %00 in the path). `compare` fails when any
+# the echo backend answers 200 to everything, so 403 (Rampart), 413 (over the limit), and 400 or
+# 404 (the server's own HTTP handling refused it before any module ran: NGINX answers 400 and
+# Apache 404 to a %00 in the path) all are. `compare` lists such status differences too. `compare` fails when any
 # request got a different verdict through an adapter than through the proxy node.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +31,7 @@ record)
         sleep 0.05
     done
     python3 "$shared/bench/wafbench.py" "$shared/corpus/gotestwaf/testcases" \
-        --url "http://$block/" --block-status 400,403,413 --label "$name" \
+        --url "http://$block/" --block-status 400,403,404,413 --label "$name" \
         --json "$out/$name.json" --no-per-case >"$out/$name.txt"
     grep -iE "balanced|true-positive|true-negative|TPR|TNR" "$out/$name.txt" | head -6 | sed "s/^/$name: /"
     ;;
@@ -40,7 +41,7 @@ import glob, json, os, sys
 out = sys.argv[1]
 def verdicts(p):
     d = json.load(open(p))
-    return {r["id"]: "%s (%s)" % (r["verdict"], r.get("status")) for r in d.get("records", [])}
+    return {r["id"]: (r["verdict"], r.get("status")) for r in d.get("records", [])}
 base = verdicts(os.path.join(out, "proxy.json"))
 bad = 0
 for p in sorted(glob.glob(os.path.join(out, "*.json"))):
@@ -48,11 +49,15 @@ for p in sorted(glob.glob(os.path.join(out, "*.json"))):
     if name == "proxy":
         continue
     v = verdicts(p)
-    diff = [(i, base.get(i), v.get(i)) for i in sorted(set(base) | set(v)) if base.get(i) != v.get(i)]
-    same = len(base) - len([d for d in diff if d[0] in base])
+    ids = sorted(set(base) | set(v))
+    diff = [i for i in ids if (base.get(i) or (None,))[0] != (v.get(i) or (None,))[0]]
+    status = [i for i in ids if i not in diff and base.get(i) != v.get(i)]
+    same = len([i for i in base if i not in diff])
     print(f"gotestwaf {name}: {same} of {len(base)} requests with the proxy node's verdict, {len(diff)} different")
-    for i, a, b in diff[:20]:
-        print(f"  {i}: proxy {a}, {name} {b}")
+    for i in diff[:20]:
+        print(f"  {i}: proxy {base.get(i)}, {name} {v.get(i)}")
+    for i in status[:20]:
+        print(f"  same verdict, other status: {i}: proxy {base.get(i)}, {name} {v.get(i)}")
     bad += len(diff)
 if not base:
     print("gotestwaf: no proxy run recorded"); sys.exit(1)
