@@ -277,23 +277,21 @@ impl Guard {
         m.render(self.core.engine.mode().as_str())
     }
 
-    /// The request id for a request from `client` with these headers.
+    /// The request id: the client's `X-Request-Id` when the request comes
+    /// from a trusted proxy, else a new one (as the proxy node decides).
     fn request_id(&self, req: &Request) -> String {
         let trusted = req
             .client_ip
             .is_some_and(|ip| self.trusted.iter().any(|c| c.contains(ip)));
-        if trusted {
-            let id = req
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case(b"x-request-id"))
-                .map(|h| h.value.as_slice())
-                .filter(|v| !v.is_empty() && v.len() <= 128 && v.iter().all(u8::is_ascii_graphic));
-            if let Some(v) = id {
-                return String::from_utf8_lossy(v).into_owned();
-            }
-        }
-        rampart_proxy::new_request_id()
+        let incoming = trusted
+            .then(|| {
+                req.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(b"x-request-id"))
+                    .map(|h| h.value.as_slice())
+            })
+            .flatten();
+        rampart_proxy::request_id_or_new(incoming)
     }
 
     /// The refusal of a body by its declared length alone: with

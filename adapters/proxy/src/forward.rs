@@ -119,14 +119,22 @@ pub fn new_request_id() -> String {
 /// The request id to use: the incoming one from a trusted peer when sane,
 /// else a new one.
 pub fn request_id(peer: IpAddr, headers: &HeaderMap, proxies: &[Cidr]) -> String {
-    if trusted(peer, proxies) {
-        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
-            if !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()) {
-                return v.to_string();
-            }
+    let incoming = trusted(peer, proxies)
+        .then(|| headers.get("x-request-id").map(|v| v.as_bytes()))
+        .flatten();
+    request_id_or_new(incoming)
+}
+
+/// A trusted peer's `X-Request-Id` when sane (1 to 128 visible ASCII
+/// characters), else a new id. Adapters embedded in other servers decide
+/// trust themselves and call this.
+pub fn request_id_or_new(incoming: Option<&[u8]>) -> String {
+    match incoming {
+        Some(v) if !v.is_empty() && v.len() <= 128 && v.iter().all(u8::is_ascii_graphic) => {
+            String::from_utf8_lossy(v).into_owned()
         }
+        _ => new_request_id(),
     }
-    new_request_id()
 }
 
 /// Adds the forwarding headers to a request going upstream. From a trusted

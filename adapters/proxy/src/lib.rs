@@ -24,7 +24,7 @@ mod telemetry;
 
 pub use crate::core::NodeCore;
 pub use config::{Cidr, Inspection, NodeConfig, OverLimit, RulesConfig, Timeouts};
-pub use forward::new_request_id;
+pub use forward::{new_request_id, request_id_or_new};
 pub use metrics::Metrics;
 pub use pages::page_body;
 pub use server::Node;
