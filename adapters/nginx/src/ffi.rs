@@ -308,23 +308,40 @@ unsafe extern "C" fn merge_loc_conf(
     unsafe { conf_call(cf, f) }
 }
 
+/// A location-level directive that takes one argument, given once per
+/// level: `field` picks its slot in the `LocConf`, `parse` reads the word.
+///
+/// # Safety
+/// `cf` and `conf` as NGINX passes them to a directive handler (`conf` is
+/// this level's `LocConf`).
+unsafe fn set_once<T>(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+    field: fn(&mut LocConf) -> &mut Option<T>,
+    parse: fn(&[u8]) -> Result<T, &'static str>,
+) -> *mut c_char {
+    let f = || {
+        // SAFETY: `conf` is this level's `LocConf`.
+        let slot = field(unsafe { &mut *conf.cast::<LocConf>() });
+        if slot.is_some() {
+            return Err("is duplicate".into());
+        }
+        // SAFETY: inside a directive handler.
+        *slot = Some(parse(unsafe { arg1(cf) })?);
+        Ok(())
+    };
+    // SAFETY: called by NGINX while parsing, per the contract.
+    unsafe { conf_call(cf, f) }
+}
+
 unsafe extern "C" fn set_enable(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    let f = || {
-        // SAFETY: `conf` is this level's `LocConf`.
-        let lc = unsafe { &mut *conf.cast::<LocConf>() };
-        if lc.enable.is_some() {
-            return Err("is duplicate".into());
-        }
-        // SAFETY: inside a directive handler.
-        lc.enable = Some(conf::parse_flag(unsafe { arg1(cf) })?);
-        Ok(())
-    };
-    // SAFETY: called by NGINX while parsing; `conf` is this level's LocConf.
-    unsafe { conf_call(cf, f) }
+    // SAFETY: NGINX calls a directive handler with its `cf` and this
+    // level's `LocConf`.
+    unsafe { set_once(cf, conf, |lc| &mut lc.enable, conf::parse_flag) }
 }
 
 unsafe extern "C" fn set_mode(
@@ -332,18 +349,8 @@ unsafe extern "C" fn set_mode(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    let f = || {
-        // SAFETY: `conf` is this level's `LocConf`.
-        let lc = unsafe { &mut *conf.cast::<LocConf>() };
-        if lc.mode.is_some() {
-            return Err("is duplicate".into());
-        }
-        // SAFETY: inside a directive handler.
-        lc.mode = Some(conf::parse_mode(unsafe { arg1(cf) })?);
-        Ok(())
-    };
     // SAFETY: as `set_enable`.
-    unsafe { conf_call(cf, f) }
+    unsafe { set_once(cf, conf, |lc| &mut lc.mode, conf::parse_mode) }
 }
 
 unsafe extern "C" fn set_body_limit(
@@ -351,18 +358,8 @@ unsafe extern "C" fn set_body_limit(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    let f = || {
-        // SAFETY: `conf` is this level's `LocConf`.
-        let lc = unsafe { &mut *conf.cast::<LocConf>() };
-        if lc.body_limit.is_some() {
-            return Err("is duplicate".into());
-        }
-        // SAFETY: inside a directive handler.
-        lc.body_limit = Some(conf::parse_size(unsafe { arg1(cf) })?);
-        Ok(())
-    };
     // SAFETY: as `set_enable`.
-    unsafe { conf_call(cf, f) }
+    unsafe { set_once(cf, conf, |lc| &mut lc.body_limit, conf::parse_size) }
 }
 
 unsafe extern "C" fn set_config(
