@@ -50,9 +50,9 @@ use sea_orm::{
 
 pub use error::{redact_url, Error, Result};
 pub use repo::{
-    ApiPrincipal, Heartbeat, Ingest, NewAttackEvent, NewBehaviourAlert, NewClientWindow,
-    NewIncident, NewLearnedEndpoint, NewRule, NewScanJob, OpenedIncident,
-    DEFAULT_PACK_SCHEDULE_SECS,
+    ApiPrincipal, AttackQuery, Heartbeat, Ingest, NewAttackEvent, NewBehaviourAlert,
+    NewClientWindow, NewIncident, NewLearnedEndpoint, NewRule, NewScanJob, NewSession,
+    OpenedIncident, TrafficCounts, DEFAULT_PACK_SCHEDULE_SECS,
 };
 
 /// Re-exported so that callers name the same types as the entities.

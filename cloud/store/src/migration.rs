@@ -61,6 +61,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "learning: endpoint templates, client windows, behaviour alerts",
         statements: learning_schema,
     },
+    Migration {
+        version: 3,
+        name: "console: sessions, traffic per minute",
+        statements: console_schema,
+    },
 ];
 
 /// The latest schema version this build knows.
@@ -733,6 +738,54 @@ fn learning_schema() -> Vec<Schema> {
             "ux_behaviour_alerts_key",
             "behaviour_alerts",
             &["application_id", "client", "threat", "window_end"],
+            true,
+        ),
+    ]
+}
+
+fn console_schema() -> Vec<Schema> {
+    use ForeignKeyAction::Cascade;
+    vec![
+        table(
+            Table::create()
+                .table("console_sessions")
+                .col(id())
+                .col(text("token_hash"))
+                .col(big("user_id"))
+                .col(text("csrf"))
+                .col(time("created_at"))
+                .col(time("expires_at"))
+                .foreign_key(&mut fk("console_sessions", "user_id", "users", Cascade))
+                .take(),
+        ),
+        index(
+            "ux_console_sessions_token",
+            "console_sessions",
+            &["token_hash"],
+            true,
+        ),
+        table(
+            Table::create()
+                .table("traffic_minutes")
+                .col(id())
+                .col(big("application_id"))
+                .col(big("minute"))
+                .col(big("requests"))
+                .col(big("blocked"))
+                .col(big("monitored"))
+                .col(big("attacks"))
+                .foreign_key(&mut fk(
+                    "traffic_minutes",
+                    "application_id",
+                    "applications",
+                    Cascade,
+                ))
+                .take(),
+        ),
+        index(
+            "ux_traffic_minutes_key",
+            "traffic_minutes",
+            &["application_id", "minute"],
             true,
         ),
     ]

@@ -15,6 +15,7 @@ pub mod application;
 pub mod attack_event;
 pub mod behaviour_alert;
 pub mod client_window;
+pub mod console_session;
 pub mod endpoint;
 pub mod enrollment_token;
 pub mod incident;
@@ -28,6 +29,7 @@ pub mod parameter;
 pub mod rule;
 pub mod rule_pack;
 pub mod scan_job;
+pub mod traffic_minute;
 pub mod user;
 
 mod enums;

@@ -110,7 +110,7 @@ impl Store {
             .filter(C::WindowEnd.gt(after))
             .order_by_asc(C::WindowEnd)
             .order_by_asc(C::Id)
-            .limit(limit)
+            .limit(super::row_limit(limit))
             .all(&self.db)
             .await?)
     }

@@ -1,6 +1,7 @@
 //! Repository functions, as `impl Store` blocks grouped by subject.
 
 mod applications;
+mod console;
 mod inventory;
 mod learning;
 mod leases;
@@ -11,6 +12,7 @@ mod telemetry;
 mod users;
 
 pub use applications::DEFAULT_PACK_SCHEDULE_SECS;
+pub use console::{AttackQuery, NewSession, TrafficCounts};
 pub use inventory::Ingest;
 pub use learning::{NewBehaviourAlert, NewClientWindow, NewLearnedEndpoint};
 pub use nodes::Heartbeat;
@@ -74,4 +76,11 @@ pub(crate) fn updated<T>(res: Result<T, DbErr>, what: impl FnOnce() -> String) -
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A caller's row limit as the databases take it: SQLite binds limits as
+/// signed 64-bit integers (`u64::MAX` would not bind), so "no limit" is
+/// capped at 2^40 rows.
+pub(crate) fn row_limit(limit: u64) -> u64 {
+    limit.min(1 << 40)
 }

@@ -156,7 +156,7 @@ impl Store {
             .filter(due())
             .order_by_asc(J::NextAttemptAt)
             .order_by_asc(J::Id)
-            .limit(limit)
+            .limit(super::row_limit(limit))
             .into_tuple()
             .all(&self.db)
             .await?;
@@ -244,7 +244,10 @@ impl Store {
         if let Some(s) = state {
             q = q.filter(J::State.eq(s));
         }
-        Ok(q.order_by_asc(J::Id).limit(limit).all(&self.db).await?)
+        Ok(q.order_by_asc(J::Id)
+            .limit(super::row_limit(limit))
+            .all(&self.db)
+            .await?)
     }
 
     /// Opens an incident, or finds the application's incident with the same
@@ -421,7 +424,7 @@ impl Store {
             .filter(due())
             .order_by_asc(N::NextAttemptAt)
             .order_by_asc(N::Id)
-            .limit(limit)
+            .limit(super::row_limit(limit))
             .into_tuple()
             .all(&self.db)
             .await?;

@@ -66,7 +66,7 @@ impl Store {
         }
         Ok(q.order_by_desc(A::OccurredAt)
             .order_by_desc(A::Id)
-            .limit(limit)
+            .limit(super::row_limit(limit))
             .all(&self.db)
             .await?)
     }
@@ -83,7 +83,7 @@ impl Store {
         Ok(attack_event::Entity::find()
             .filter(A::Id.gt(after))
             .order_by_asc(A::Id)
-            .limit(limit)
+            .limit(super::row_limit(limit))
             .all(&self.db)
             .await?)
     }

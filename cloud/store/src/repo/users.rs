@@ -216,9 +216,15 @@ impl Store {
     }
 }
 
+/// The shortest password accepted (NIST SP 800-63B's floor for
+/// passwords users choose).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
 fn check_password(password: &str) -> Result<()> {
-    if password.is_empty() {
-        return Err(Error::Invalid("password must not be empty".into()));
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::Invalid(format!(
+            "a password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
     }
     Ok(())
 }

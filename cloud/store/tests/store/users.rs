@@ -13,11 +13,16 @@ async fn users_and_passwords(db: &TestDb) {
     assert!(alice.password_hash.starts_with("$argon2id$"));
     assert!(!alice.password_hash.contains("correct horse"));
     assert!(matches!(
-        s.create_user("alice", "x", Role::Analyst).await,
+        s.create_user("alice", "another password", Role::Analyst)
+            .await,
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
         s.create_user("bob", "", Role::Analyst).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        s.create_user("bob", "seven77", Role::Analyst).await,
         Err(Error::Invalid(_))
     ));
     let bob = s
@@ -75,11 +80,11 @@ async fn users_and_passwords(db: &TestDb) {
 async fn api_tokens(db: &TestDb) {
     let s = &db.store;
     let admin = s
-        .create_user("root", "pw-root", Role::Admin)
+        .create_user("root", "pw-root-1", Role::Admin)
         .await
         .expect("admin");
     let analyst = s
-        .create_user("ann", "pw-ann", Role::Analyst)
+        .create_user("ann", "pw-ann-12", Role::Analyst)
         .await
         .expect("analyst");
 
