@@ -19,6 +19,10 @@ pub struct Spool {
 }
 
 const EXT: &str = "batch.gz";
+/// The highest sequence number ever spooled: a node restarting with an
+/// empty spool (everything delivered) must not number batches the cloud
+/// has already taken, which it would discard as retries.
+const HIGH_WATER: &str = "last-seq";
 
 fn seq_of(p: &Path) -> Option<u64> {
     let name = p.file_name()?.to_str()?;
@@ -50,13 +54,19 @@ impl Spool {
         Ok(out)
     }
 
-    /// The highest sequence number in the spool (a restarting node goes
-    /// on after it).
+    /// The highest sequence number ever spooled here, delivered or not (a
+    /// restarting node goes on after it).
     pub fn max_seq(&self) -> u64 {
-        self.pending()
+        let pending = self
+            .pending()
             .ok()
             .and_then(|p| p.last().map(|(s, _, _)| *s))
-            .unwrap_or(0)
+            .unwrap_or(0);
+        let written = std::fs::read_to_string(self.dir.join(HIGH_WATER))
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        pending.max(written)
     }
 
     /// Batches removed to make room, since the spool was opened.
@@ -102,7 +112,10 @@ impl Spool {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, &dst)
+        std::fs::rename(&tmp, &dst)?;
+        let mark = self.dir.join(format!(".{HIGH_WATER}.tmp"));
+        std::fs::write(&mark, batch.seq.to_string())?;
+        std::fs::rename(&mark, self.dir.join(HIGH_WATER))
     }
 
     /// The compressed bytes of a pending batch.
@@ -171,6 +184,29 @@ mod tests {
         assert!(p.iter().map(|x| x.2).sum::<u64>() <= 20_000);
         s.remove(&p[0].1).unwrap();
         assert_eq!(s.pending().unwrap().len(), p.len() - 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn numbering_goes_on_after_everything_was_delivered() {
+        let dir = std::env::temp_dir().join(format!("rampart-spool-hw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let s = {
+            let mut s = Spool::open(&dir, 1 << 20).unwrap();
+            for seq in 1..=5 {
+                s.push(&batch(seq, 1)).unwrap();
+            }
+            for (_, p, _) in s.pending().unwrap() {
+                s.remove(&p).unwrap();
+            }
+            s
+        };
+        assert!(s.pending().unwrap().is_empty());
+        drop(s);
+        // A restart with an empty spool: the next batch is 6, not 1 (the
+        // cloud would discard 1..=5 again as retries).
+        let s = Spool::open(&dir, 1 << 20).unwrap();
+        assert_eq!(s.max_seq(), 5);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
