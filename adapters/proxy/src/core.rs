@@ -48,6 +48,9 @@ impl NodeCore {
         };
         let engine = Arc::new(engine);
         let metrics = Arc::new(Metrics::default());
+        if let Some(c) = &cloud {
+            metrics.attach_sync(c.clone());
+        }
         let pack_seen = crate::rules::install_now(&engine, &config.rules, &metrics).await;
         let telemetry = config.telemetry.enabled.then(|| {
             let t = Telemetry::new(&config.telemetry);

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rampart_types::{Action, Class};
@@ -66,6 +67,9 @@ pub struct Metrics {
     packs_installed: AtomicU64,
     packs_refused: AtomicU64,
     response_blocks: AtomicU64,
+    /// The cloud client, when the node reports to a cloud: its upload,
+    /// heartbeat and pack counters and its spool are rendered too.
+    sync: OnceLock<Arc<rampart_sync::Client>>,
 }
 
 impl Default for Metrics {
@@ -86,6 +90,7 @@ impl Default for Metrics {
             packs_installed: AtomicU64::new(0),
             packs_refused: AtomicU64::new(0),
             response_blocks: AtomicU64::new(0),
+            sync: OnceLock::new(),
         }
     }
 }
@@ -151,6 +156,12 @@ impl Metrics {
         self.packs_refused.fetch_add(1, Relaxed);
     }
 
+    /// Renders the cloud client's counters and spool with the node's
+    /// (once; a second client is ignored).
+    pub fn attach_sync(&self, client: Arc<rampart_sync::Client>) {
+        let _ = self.sync.set(client);
+    }
+
     pub fn requests(&self) -> u64 {
         self.requests.load(Relaxed)
     }
@@ -210,37 +221,40 @@ impl Metrics {
         for m in ["block", "monitor", "off"] {
             let _ = writeln!(o, "rampart_mode{{mode=\"{m}\"}} {}", u8::from(m == mode));
         }
+        let sync = self.sync.get();
+        let from_cloud = |f: fn(&rampart_sync::Counters) -> &AtomicU64| {
+            sync.map_or(0, |c| f(&c.counters).load(Relaxed))
+        };
         for (name, help, kind, v) in [
             (
                 "rampart_rule_pack_version",
                 "Version of the rule pack in place (0: none).",
                 "gauge",
-                &self.pack_version,
+                self.pack_version.load(Relaxed),
             ),
             (
                 "rampart_rule_packs_installed_total",
-                "Rule packs swapped in.",
+                "Rule packs swapped in (from a pack file or the cloud).",
                 "counter",
-                &self.packs_installed,
+                self.packs_installed.load(Relaxed) + from_cloud(|c| &c.packs_installed),
             ),
             (
                 "rampart_rule_packs_refused_total",
                 "Rule packs refused (the pack in place stayed).",
                 "counter",
-                &self.packs_refused,
+                self.packs_refused.load(Relaxed) + from_cloud(|c| &c.packs_refused),
             ),
             (
                 "rampart_response_blocks_total",
                 "Responses replaced by the block page by response-phase rules.",
                 "counter",
-                &self.response_blocks,
+                self.response_blocks.load(Relaxed),
             ),
         ] {
-            let _ = writeln!(
-                o,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
-                v.load(Relaxed)
-            );
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        }
+        if let Some(c) = sync {
+            render_sync(&mut o, c);
         }
         self.decode.render(
             &mut o,
@@ -253,5 +267,57 @@ impl Metrics {
             "Time spent inspecting a request (decode, detect, decide).",
         );
         o
+    }
+}
+
+/// The cloud client's counters and spool.
+fn render_sync(o: &mut String, c: &rampart_sync::Client) {
+    let k = &c.counters;
+    let (batches, bytes, dropped) = c.spool_usage();
+    let _ = writeln!(o, "# HELP rampart_sync_errors_total Failed exchanges with the cloud by operation: upload (a round of batch uploads; the batches stay spooled), heartbeat, pack_fetch (a rule-pack request).\n# TYPE rampart_sync_errors_total counter");
+    for (op, v) in [
+        ("upload", &k.upload_failures),
+        ("heartbeat", &k.heartbeat_failures),
+        ("pack_fetch", &k.pack_fetch_failures),
+    ] {
+        let _ = writeln!(
+            o,
+            "rampart_sync_errors_total{{op=\"{op}\"}} {}",
+            v.load(Relaxed)
+        );
+    }
+    for (name, help, kind, v) in [
+        (
+            "rampart_sync_batches_uploaded_total",
+            "Metric batches the cloud took.",
+            "counter",
+            k.uploaded.load(Relaxed),
+        ),
+        (
+            "rampart_sync_batches_refused_total",
+            "Metric batches the cloud refused for good (dropped).",
+            "counter",
+            k.uploads_refused.load(Relaxed),
+        ),
+        (
+            "rampart_sync_spool_batches",
+            "Metric batches waiting in the spool for the cloud.",
+            "gauge",
+            batches as u64,
+        ),
+        (
+            "rampart_sync_spool_bytes",
+            "Size of the spool on disk (compressed batches).",
+            "gauge",
+            bytes,
+        ),
+        (
+            "rampart_sync_spool_dropped_total",
+            "Metric batches dropped because the spool was full.",
+            "counter",
+            dropped,
+        ),
+    ] {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
     }
 }

@@ -278,10 +278,16 @@ async fn a_node_reports_to_the_cloud_takes_its_packs_and_keeps_data_on_the_premi
     })
     .await;
     assert!(dir.join("node/pack").exists());
-    let metrics = send_raw(node.admin.unwrap(), &get_req("/metrics")).await;
+    let metrics = node_metrics(&node).await;
+    assert!(metrics.contains("rampart_rule_pack_version 1"), "{metrics}");
+    // The pack came from the cloud; the batches went there.
     assert!(
-        String::from_utf8_lossy(&metrics.body).contains("rampart_rule_pack_version 1"),
-        "{metrics:?}"
+        metric(&metrics, "rampart_rule_packs_installed_total") >= 1.0,
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "rampart_sync_batches_uploaded_total") >= 1.0,
+        "{metrics}"
     );
 
     let _ = node.stop.send(());
@@ -344,6 +350,21 @@ fn get_req(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n").into_bytes()
 }
 
+/// The node's Prometheus text.
+async fn node_metrics(node: &TestNode) -> String {
+    let r = send_raw(node.admin.unwrap(), &get_req("/metrics")).await;
+    assert_eq!(r.status, 200);
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+/// The value of the sample `series` (name and labels, as rendered) in a
+/// Prometheus text; panics when it is missing.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_cloud_down_the_node_enforces_its_pack_spools_and_delivers_later() {
     let dir = scratch("fault");
@@ -383,6 +404,16 @@ async fn with_the_cloud_down_the_node_enforces_its_pack_spools_and_delivers_late
             .unwrap_or(false)
     })
     .await;
+    // The node's metrics show the outage: failed exchanges, a spool.
+    until("sync errors in the node's metrics", async || {
+        let m = node_metrics(&node).await;
+        ["upload", "heartbeat", "pack_fetch"]
+            .iter()
+            .all(|op| metric(&m, &format!("rampart_sync_errors_total{{op=\"{op}\"}}")) > 0.0)
+            && metric(&m, "rampart_sync_spool_batches") > 0.0
+            && metric(&m, "rampart_sync_spool_bytes") > 0.0
+    })
+    .await;
 
     // The node restarts with the cloud still down: the pack comes from disk.
     let _ = node.stop.send(());
@@ -413,6 +444,12 @@ async fn with_the_cloud_down_the_node_enforces_its_pack_spools_and_delivers_late
         .filter_map(|s| s["requests"].as_u64())
         .sum();
     assert_eq!(stats, 20, "{eps:#?}");
+    until("the delivery in the node's metrics", async || {
+        let m = node_metrics(&node).await;
+        metric(&m, "rampart_sync_batches_uploaded_total") > 0.0
+            && metric(&m, "rampart_sync_spool_batches") == 0.0
+    })
+    .await;
     let _ = node.stop.send(());
     let _ = cloud.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);

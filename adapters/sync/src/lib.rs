@@ -82,11 +82,22 @@ struct EnrollRequest<'a> {
     version: &'a str,
 }
 
-/// Counters a node reports in its heartbeat.
+/// Counters a node reports in its heartbeat and its metrics.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Batches the cloud took.
     pub uploaded: AtomicU64,
+    /// Upload rounds that failed (the cloud unreachable or answering an
+    /// error); the batches stay in the spool.
     pub upload_failures: AtomicU64,
+    /// Batches the cloud refused for good (400, 413): dropped.
+    pub uploads_refused: AtomicU64,
+    /// Heartbeats that failed.
+    pub heartbeat_failures: AtomicU64,
+    /// Pack requests that failed (the cloud unreachable, an unexpected
+    /// status, a download cut short); a pack refused by its signature or
+    /// rules is counted in `packs_refused` instead.
+    pub pack_fetch_failures: AtomicU64,
     pub packs_installed: AtomicU64,
     pub packs_refused: AtomicU64,
 }
@@ -214,6 +225,15 @@ impl Client {
         (s.pending().map(|p| p.len()).unwrap_or(0), s.dropped())
     }
 
+    /// Batches waiting, their size on disk (bytes), and batches dropped
+    /// because the spool was full.
+    pub fn spool_usage(&self) -> (usize, u64, u64) {
+        let s = self.lock_spool();
+        let pending = s.pending().unwrap_or_default();
+        let bytes = pending.iter().map(|(_, _, len)| len).sum();
+        (pending.len(), bytes, s.dropped())
+    }
+
     /// Writes a batch to the spool and wakes the uploader.
     pub fn spool(&self, batch: &Batch) {
         if let Err(e) = self.lock_spool().push(batch) {
@@ -255,6 +275,7 @@ impl Client {
                 400 | 413 => {
                     // The cloud will never take it: keep the spool moving.
                     warn!(seq, status, "the cloud refused a batch; it is dropped");
+                    self.counters.uploads_refused.fetch_add(1, Relaxed);
                     self.lock_spool().remove(&path)?;
                 }
                 _ => bail!("upload of batch {seq}: the cloud answered {status}"),
@@ -313,14 +334,21 @@ impl Client {
         if let Some(p) = slot.current() {
             req = req.header("if-none-match", format!("\"{}\"", p.manifest.version));
         }
-        let resp = req.send().await.map_err(|e| anyhow!("pack request: {e}"))?;
+        let fetch_failed = |e: anyhow::Error| {
+            self.counters.pack_fetch_failures.fetch_add(1, Relaxed);
+            e
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| fetch_failed(anyhow!("pack request: {e}")))?;
         match resp.status().as_u16() {
             304 | 404 => Ok(None),
             200 => {
                 let bytes = resp
                     .bytes()
                     .await
-                    .map_err(|e| anyhow!("pack download: {e}"))?;
+                    .map_err(|e| fetch_failed(anyhow!("pack download: {e}")))?;
                 // Compiling a large pack takes a while: not on this thread.
                 let (s2, b2) = (slot.clone(), bytes.clone());
                 let res = tokio::task::spawn_blocking(move || backend.install(&s2, &b2))
@@ -349,7 +377,9 @@ impl Client {
                     }
                 }
             }
-            s => bail!("pack request: the cloud answered {s}"),
+            s => Err(fetch_failed(anyhow!(
+                "pack request: the cloud answered {s}"
+            ))),
         }
     }
 
@@ -433,6 +463,7 @@ impl Client {
                 .map(|p| p.manifest.version);
             let (requests, blocked) = counters();
             if let Err(e) = self.heartbeat(v, requests, blocked).await {
+                self.counters.heartbeat_failures.fetch_add(1, Relaxed);
                 warn!(error = %e, "heartbeat failed");
             }
             tokio::select! {

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use tracing::{debug, error, info, warn};
 
 use crate::ingest;
+use crate::metrics::NodeCall;
 use crate::Shared;
 
 /// The body of every response.
@@ -40,26 +41,39 @@ pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// One more member of the answer (e.g. a rule's `diagnostics`).
+    detail: Option<(&'static str, Value)>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> ApiError {
+    /// Adds `name: value` to the answer's JSON.
+    pub(crate) fn with_detail(mut self, name: &'static str, value: Value) -> ApiError {
+        self.detail = Some((name, value));
+        self
+    }
+
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
-    fn unauthorized(message: impl Into<String>) -> ApiError {
+    pub(crate) fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
-    fn too_large(limit: usize) -> ApiError {
+    pub(crate) fn too_large(limit: usize) -> ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
@@ -67,7 +81,7 @@ impl ApiError {
         )
     }
 
-    fn internal() -> ApiError {
+    pub(crate) fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -77,9 +91,12 @@ impl ApiError {
 
     /// A store error: the caller's fault for refused arguments, ours
     /// otherwise (logged here, not shown to the node).
-    fn store(e: rampart_store::Error) -> ApiError {
+    pub(crate) fn store(e: rampart_store::Error) -> ApiError {
         match e {
             rampart_store::Error::Invalid(m) => ApiError::bad_request(m),
+            rampart_store::Error::NotFound(m) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {m}"))
+            }
             rampart_store::Error::Conflict(m) => ApiError::new(
                 StatusCode::CONFLICT,
                 "conflict",
@@ -92,8 +109,11 @@ impl ApiError {
         }
     }
 
-    fn response(self) -> Response<Body> {
-        let body = json!({"error": self.code, "message": self.message});
+    pub(crate) fn response(self) -> Response<Body> {
+        let mut body = json!({"error": self.code, "message": self.message});
+        if let Some((k, v)) = self.detail {
+            body[k] = v;
+        }
         let mut r = json_response(self.status, &body);
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
@@ -111,9 +131,9 @@ impl From<rampart_store::Error> for ApiError {
     }
 }
 
-type ApiResult = Result<Response<Body>, ApiError>;
+pub(crate) type ApiResult = Result<Response<Body>, ApiError>;
 
-fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
+pub(crate) fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -132,6 +152,9 @@ fn ok(v: &Value) -> ApiResult {
 /// Answers one request.
 pub(crate) async fn handle(st: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
+    if crate::rest::serves(&path) {
+        return crate::rest::handle(st, req).await;
+    }
     let res = match (req.method(), path.as_str()) {
         (&Method::POST, "/v1/enroll") => enroll(&st, req).await,
         (&Method::POST, "/v1/batches") => batches(&st, req).await,
@@ -179,7 +202,10 @@ async fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<node::Model, A
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.
-async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(HeaderMap, Bytes), ApiError> {
+pub(crate) async fn read_body(
+    req: Request<Incoming>,
+    limit: usize,
+) -> Result<(HeaderMap, Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -198,7 +224,11 @@ async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(HeaderMap, B
 
 /// The body as sent, or decompressed when it is gzip, at most `limit` bytes
 /// either way.
-fn decode_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) fn decode_body(
+    headers: &HeaderMap,
+    body: Bytes,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
@@ -254,88 +284,111 @@ struct EnrollRequest {
 }
 
 async fn enroll(st: &Shared, req: Request<Incoming>) -> ApiResult {
-    let (headers, body) = read_body(req, SMALL_BODY).await?;
-    let body = decode_body(&headers, body, SMALL_BODY)?;
-    let r: EnrollRequest = parse_json(&body)?;
-    let name = r.name.trim();
-    if name.is_empty() || name.len() > MAX_NODE_NAME {
-        return Err(ApiError::bad_request("name must be 1 to 128 bytes"));
-    }
-    if r.version.len() > MAX_VERSION {
-        return Err(ApiError::bad_request("version must be at most 64 bytes"));
-    }
-    if r.token.is_empty() || r.token.len() > 512 {
-        return Err(ApiError::unauthorized("the enrollment token is refused"));
-    }
-    let Some(issued) = st.store.enroll_node(&r.token, name, &r.version).await? else {
+    // The call itself; the wrapper counts its answer (`GET /metrics`).
+    async fn call(st: &Shared, req: Request<Incoming>) -> ApiResult {
+        let (headers, body) = read_body(req, SMALL_BODY).await?;
+        let body = decode_body(&headers, body, SMALL_BODY)?;
+        let r: EnrollRequest = parse_json(&body)?;
+        let name = r.name.trim();
+        if name.is_empty() || name.len() > MAX_NODE_NAME {
+            return Err(ApiError::bad_request("name must be 1 to 128 bytes"));
+        }
+        if r.version.len() > MAX_VERSION {
+            return Err(ApiError::bad_request("version must be at most 64 bytes"));
+        }
+        if r.token.is_empty() || r.token.len() > 512 {
+            return Err(ApiError::unauthorized("the enrollment token is refused"));
+        }
+        let Some(issued) = st.store.enroll_node(&r.token, name, &r.version).await? else {
+            info!(
+                name,
+                "an enrollment with an unknown, expired or used token was refused"
+            );
+            return Err(ApiError::unauthorized(
+                "the enrollment token is unknown, expired or already used",
+            ));
+        };
+        let node = issued.row;
+        let app = st
+            .store
+            .application(node.application_id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
         info!(
+            node_id = node.id,
+            application = %app.name,
             name,
-            "an enrollment with an unknown, expired or used token was refused"
+            version = %r.version,
+            "node enrolled"
         );
-        return Err(ApiError::unauthorized(
-            "the enrollment token is unknown, expired or already used",
-        ));
-    };
-    let node = issued.row;
-    let app = st
-        .store
-        .application(node.application_id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    info!(
-        node_id = node.id,
-        application = %app.name,
-        name,
-        version = %r.version,
-        "node enrolled"
-    );
-    ok(&json!({
-        "node_id": node.id,
-        "credential": issued.secret,
-        "application": app.name,
-        "pack_keys": st.pack_keys,
-    }))
+        ok(&json!({
+            "node_id": node.id,
+            "credential": issued.secret,
+            "application": app.name,
+            "pack_keys": st.pack_keys,
+        }))
+    }
+    let res = call(st, req).await;
+    let status = res.as_ref().map_or_else(|e| e.status, |r| r.status());
+    st.metrics.node_call(NodeCall::Enroll, status);
+    res
 }
 
 async fn batches(st: &Shared, req: Request<Incoming>) -> ApiResult {
-    let node = authenticate(st, req.headers()).await?;
-    let limit = st.cfg.body_limit_bytes;
-    let (headers, body) = read_body(req, limit).await?;
-    let size = body.len();
-    // Decompressing and parsing up to 16 MiB is CPU work: off the reactor.
-    let parsed = tokio::task::spawn_blocking(move || {
-        let body = decode_body(&headers, body, limit)?;
-        let batch: Batch = parse_json(&body)?;
-        ingest::validate(&batch).map_err(ApiError::bad_request)?;
-        Ok::<_, ApiError>(batch)
-    })
-    .await
-    .map_err(|e| {
-        error!(error = %e, "batch parsing task failed");
-        ApiError::internal()
-    })?;
-    let batch = match parsed {
-        Ok(b) => b,
-        Err(e) => {
-            warn!(node_id = node.id, reason = %e.message, "a batch was refused");
-            return Err(e);
+    // The call itself; the wrapper counts its answer (`GET /metrics`).
+    async fn call(st: &Shared, req: Request<Incoming>) -> ApiResult {
+        let node = authenticate(st, req.headers()).await?;
+        let limit = st.cfg.body_limit_bytes;
+        let (headers, body) = read_body(req, limit).await.inspect_err(|e| {
+            if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                st.metrics.batch_refused();
+            }
+        })?;
+        let size = body.len();
+        // Decompressing and parsing up to 16 MiB is CPU work: off the reactor.
+        let parsed = tokio::task::spawn_blocking(move || {
+            let body = decode_body(&headers, body, limit)?;
+            let batch: Batch = parse_json(&body)?;
+            ingest::validate(&batch).map_err(ApiError::bad_request)?;
+            Ok::<_, ApiError>(batch)
+        })
+        .await
+        .map_err(|e| {
+            error!(error = %e, "batch parsing task failed");
+            ApiError::internal()
+        })?;
+        let batch = match parsed {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(node_id = node.id, reason = %e.message, "a batch was refused");
+                st.metrics.batch_refused();
+                return Err(e);
+            }
+        };
+        let (seq, requests, blocked, monitored) =
+            (batch.seq, batch.requests, batch.blocked, batch.monitored);
+        let r = ingest::ingest(&st.store, node.application_id, node.id, batch, size).await?;
+        if r.accepted {
+            st.metrics
+                .batch_ingested(requests, blocked, monitored, r.events);
+            debug!(
+                node_id = node.id,
+                seq,
+                endpoints = r.endpoints,
+                points = r.points,
+                events = r.events,
+                "batch ingested"
+            );
+        } else {
+            st.metrics.batch_duplicate();
+            debug!(node_id = node.id, seq, "batch already ingested (a retry)");
         }
-    };
-    let seq = batch.seq;
-    let r = ingest::ingest(&st.store, node.application_id, node.id, batch, size).await?;
-    if r.accepted {
-        debug!(
-            node_id = node.id,
-            seq,
-            endpoints = r.endpoints,
-            points = r.points,
-            events = r.events,
-            "batch ingested"
-        );
-    } else {
-        debug!(node_id = node.id, seq, "batch already ingested (a retry)");
+        ok(&json!({"accepted": r.accepted}))
     }
-    ok(&json!({"accepted": r.accepted}))
+    let res = call(st, req).await;
+    let status = res.as_ref().map_or_else(|e| e.status, |r| r.status());
+    st.metrics.node_call(NodeCall::Batches, status);
+    res
 }
 
 /// The version in `If-None-Match` (`"12"`, `W/"12"` or `12`; the first
@@ -414,38 +467,45 @@ async fn newer_pack(st: &Shared, app: i64, have: u64) -> Result<Option<Response<
 }
 
 async fn pack_latest(st: &Shared, req: Request<Incoming>) -> ApiResult {
-    let node = authenticate(st, req.headers()).await?;
-    let app = node.application_id;
-    let have = if_none_match(req.headers());
-    let wait = prefer_wait(req.headers()).min(st.cfg.long_poll_max_secs);
-    // Subscribe before reading the database: a pack published in between
-    // is then seen by the loop below.
-    let mut rx = st.watch.subscribe(app);
-    if let Some(r) = newer_pack(st, app, have).await? {
-        return Ok(r);
-    }
-    if wait == 0 {
-        return Ok(not_modified(have));
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
-    let mut stop = st.stop.subscribe();
-    loop {
-        let known = u64::try_from(*rx.borrow_and_update()).unwrap_or(0);
-        if known > have {
-            if let Some(r) = newer_pack(st, app, have).await? {
-                return Ok(r);
+    // The call itself; the wrapper counts its answer (`GET /metrics`).
+    async fn call(st: &Shared, req: Request<Incoming>) -> ApiResult {
+        let node = authenticate(st, req.headers()).await?;
+        let app = node.application_id;
+        let have = if_none_match(req.headers());
+        let wait = prefer_wait(req.headers()).min(st.cfg.long_poll_max_secs);
+        // Subscribe before reading the database: a pack published in between
+        // is then seen by the loop below.
+        let mut rx = st.watch.subscribe(app);
+        if let Some(r) = newer_pack(st, app, have).await? {
+            return Ok(r);
+        }
+        if wait == 0 {
+            return Ok(not_modified(have));
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+        let mut stop = st.stop.subscribe();
+        loop {
+            let known = u64::try_from(*rx.borrow_and_update()).unwrap_or(0);
+            if known > have {
+                if let Some(r) = newer_pack(st, app, have).await? {
+                    return Ok(r);
+                }
+            }
+            if *stop.borrow_and_update() {
+                break;
+            }
+            tokio::select! {
+                r = rx.changed() => if r.is_err() { break },
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = stop.changed() => break,
             }
         }
-        if *stop.borrow_and_update() {
-            break;
-        }
-        tokio::select! {
-            r = rx.changed() => if r.is_err() { break },
-            _ = tokio::time::sleep_until(deadline) => break,
-            _ = stop.changed() => break,
-        }
+        Ok(not_modified(have))
     }
-    Ok(not_modified(have))
+    let res = call(st, req).await;
+    let status = res.as_ref().map_or_else(|e| e.status, |r| r.status());
+    st.metrics.node_call(NodeCall::PackLatest, status);
+    res
 }
 
 #[derive(Deserialize)]
@@ -461,46 +521,53 @@ struct HeartbeatRequest {
 }
 
 async fn heartbeat(st: &Shared, req: Request<Incoming>) -> ApiResult {
-    let node = authenticate(st, req.headers()).await?;
-    let (headers, body) = read_body(req, SMALL_BODY).await?;
-    let body = decode_body(&headers, body, SMALL_BODY)?;
-    let hb: HeartbeatRequest = parse_json(&body)?;
-    if hb.version.len() > MAX_VERSION {
-        return Err(ApiError::bad_request("version must be at most 64 bytes"));
-    }
-    let pack_version = hb
-        .pack_version
-        .map(i64::try_from)
-        .transpose()
-        .map_err(|_| ApiError::bad_request("pack_version is out of range"))?;
-    let mut counters = hb.counters;
-    if let Some(e) = hb.pack_error.filter(|e| !e.is_empty()) {
-        let mut end = e.len().min(MAX_PACK_ERROR);
-        while !e.is_char_boundary(end) {
-            end -= 1;
+    // The call itself; the wrapper counts its answer (`GET /metrics`).
+    async fn call(st: &Shared, req: Request<Incoming>) -> ApiResult {
+        let node = authenticate(st, req.headers()).await?;
+        let (headers, body) = read_body(req, SMALL_BODY).await?;
+        let body = decode_body(&headers, body, SMALL_BODY)?;
+        let hb: HeartbeatRequest = parse_json(&body)?;
+        if hb.version.len() > MAX_VERSION {
+            return Err(ApiError::bad_request("version must be at most 64 bytes"));
         }
-        let e = &e[..end];
-        warn!(node_id = node.id, error = %e, "a node refused a rule pack");
-        counters.insert("pack_error".into(), Value::String(e.to_owned()));
+        let pack_version = hb
+            .pack_version
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| ApiError::bad_request("pack_version is out of range"))?;
+        let mut counters = hb.counters;
+        if let Some(e) = hb.pack_error.filter(|e| !e.is_empty()) {
+            let mut end = e.len().min(MAX_PACK_ERROR);
+            while !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            let e = &e[..end];
+            warn!(node_id = node.id, error = %e, "a node refused a rule pack");
+            counters.insert("pack_error".into(), Value::String(e.to_owned()));
+        }
+        let counters = Value::Object(counters);
+        let version = if hb.version.is_empty() {
+            node.version.as_str()
+        } else {
+            hb.version.as_str()
+        };
+        st.store
+            .record_heartbeat(
+                node.id,
+                Heartbeat {
+                    version,
+                    rule_pack_version: pack_version,
+                    counters: &counters,
+                },
+            )
+            .await?;
+        debug!(node_id = node.id, pack_version = ?pack_version, "heartbeat");
+        ok(&json!({"ok": true}))
     }
-    let counters = Value::Object(counters);
-    let version = if hb.version.is_empty() {
-        node.version.as_str()
-    } else {
-        hb.version.as_str()
-    };
-    st.store
-        .record_heartbeat(
-            node.id,
-            Heartbeat {
-                version,
-                rule_pack_version: pack_version,
-                counters: &counters,
-            },
-        )
-        .await?;
-    debug!(node_id = node.id, pack_version = ?pack_version, "heartbeat");
-    ok(&json!({"ok": true}))
+    let res = call(st, req).await;
+    let status = res.as_ref().map_or_else(|e| e.status, |r| r.status());
+    st.metrics.node_call(NodeCall::Heartbeat, status);
+    res
 }
 
 #[cfg(test)]

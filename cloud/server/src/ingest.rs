@@ -118,6 +118,13 @@ pub(crate) async fn ingest(
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let events = attack_rows(&batch.attacks);
     let windows = client_rows(&batch);
+    let traffic = rampart_store::TrafficCounts {
+        requests: clamp_i64(batch.requests),
+        blocked: clamp_i64(batch.blocked),
+        monitored: clamp_i64(batch.monitored),
+        attacks: clamp_i64((batch.attacks.len() as u64).saturating_add(batch.attacks_dropped)),
+    };
+    let minute = clamp_i64(batch.window_start);
     let endpoints = group(batch.endpoints);
     let ing = store.begin_ingest().await?;
     if !ing.record_metric_batch(node_id, seq, size).await? {
@@ -129,6 +136,9 @@ pub(crate) async fn ingest(
             events: 0,
         });
     }
+    // Every upload adds to the same minute row first, then merges its
+    // endpoints in a stable order (no lock-order inversion between uploads).
+    ing.add_traffic(application_id, minute, traffic).await?;
     let mut n_points = 0;
     let n_endpoints = endpoints.len();
     // Sorted by (method, path), then by point: two uploads merging the same
@@ -155,6 +165,10 @@ pub(crate) async fn ingest(
         points: n_points,
         events: n_events,
     })
+}
+
+fn clamp_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 type Grouped = BTreeMap<(String, String), (EndpointStats, BTreeMap<String, PointStats>)>;

@@ -55,6 +55,8 @@ pub(crate) struct AppState {
 pub(crate) struct Learners {
     shared: OnceLock<Arc<Shared>>,
     apps: Mutex<HashMap<i64, AppState>>,
+    /// Runs, their durations and alerts (`GET /metrics`).
+    pub(crate) counters: crate::metrics::LearningCounters,
 }
 
 impl std::fmt::Debug for Learners {
@@ -240,8 +242,24 @@ fn unix_now() -> i64 {
 }
 
 impl Learners {
-    /// One learning run for `app`.
+    /// One learning run for `app`, counted in the metrics.
     pub(crate) async fn learn(
+        &self,
+        store: &Store,
+        cfg: &LearningConfig,
+        app: &application::Model,
+    ) -> Result<LearnReport> {
+        let started = Instant::now();
+        let r = self.learn_once(store, cfg, app).await;
+        match &r {
+            Ok(_) => self.counters.runs_ok.inc(),
+            Err(_) => self.counters.runs_failed.inc(),
+        }
+        self.counters.run_seconds.observe(started.elapsed());
+        r
+    }
+
+    async fn learn_once(
         &self,
         store: &Store,
         cfg: &LearningConfig,
@@ -459,6 +477,7 @@ impl Learners {
         for a in &alerts {
             if store.insert_behaviour_alert(app.id, a).await? {
                 new += 1;
+                self.counters.alerts.inc();
                 info!(application = %app.name, threat = %a.threat, kind = %a.kind, "behaviour alert");
             }
         }

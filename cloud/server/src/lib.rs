@@ -44,7 +44,9 @@ mod error;
 mod ingest;
 mod keys;
 mod learning;
+mod metrics;
 mod packs;
+mod rest;
 mod scanning;
 mod tls;
 
@@ -102,6 +104,10 @@ pub(crate) struct Shared {
     pub(crate) learners: learning::Learners,
     /// The scanner, its job maker's watermark and the notification client.
     pub(crate) scanning: scanning::Scanning,
+    /// The replica's Prometheus counters (`GET /metrics`).
+    pub(crate) metrics: metrics::CloudMetrics,
+    /// Failed console sign-ins per user name.
+    pub(crate) logins: rest::LoginThrottle,
     /// `true` once the replica shuts down: long-polls answer at once.
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -294,6 +300,7 @@ async fn run_scheduler(st: Arc<Shared>) {
     );
     let mut ticks = packs::LeasedTicks::new(lease, SCHEDULER_TICK, st.stop.subscribe());
     let mut last_built: std::collections::HashMap<i64, Instant> = Default::default();
+    let mut last_pruned: Option<Instant> = None;
     loop {
         match ticks.next(&st.store).await {
             packs::Tick::Stop => break,
@@ -306,6 +313,10 @@ async fn run_scheduler(st: Arc<Shared>) {
         }
         st.lease_ticks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if last_pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            last_pruned = Some(Instant::now());
+            prune_console_data(&st).await;
+        }
         let apps = match st.store.list_applications().await {
             Ok(a) => a,
             Err(e) => {
@@ -338,6 +349,28 @@ async fn run_scheduler(st: Arc<Shared>) {
         }
     }
     ticks.release(&st.store).await;
+}
+
+/// How often the lease holder deletes the console's expired data.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How long the traffic per minute (the console's plots) is kept.
+const TRAFFIC_RETENTION_SECS: i64 = 30 * 86_400;
+
+/// Deletes expired console sessions and traffic minutes past retention.
+async fn prune_console_data(st: &Shared) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    if let Err(e) = st
+        .store
+        .prune_traffic_minutes(now - TRAFFIC_RETENTION_SECS)
+        .await
+    {
+        warn!(error = %e, "cannot prune traffic minutes");
+    }
+    if let Err(e) = st.store.prune_console_sessions().await {
+        warn!(error = %e, "cannot prune console sessions");
+    }
 }
 
 fn unique_replica_id() -> String {
@@ -397,6 +430,8 @@ impl CloudHandle {
                 lease_ticks: Default::default(),
                 learners: Default::default(),
                 scanning,
+                metrics: Default::default(),
+                logins: Default::default(),
                 stop,
             }),
         })
@@ -486,6 +521,19 @@ impl CloudHandle {
         source: &str,
         origin: RuleOrigin,
     ) -> Result<rule::Model> {
+        self.put_rule_explained(app, id, source, origin, None).await
+    }
+
+    /// [`CloudHandle::put_rule`] with the rule's explanation in words; with
+    /// `None`, a rule that exists keeps its explanation.
+    pub async fn put_rule_explained(
+        &self,
+        app: &str,
+        id: &str,
+        source: &str,
+        origin: RuleOrigin,
+        explanation: Option<&str>,
+    ) -> Result<rule::Model> {
         if !packs::valid_rule_id(id) {
             return Err(Error::Invalid(format!(
                 "rule id {id:?}: 1 to 128 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
@@ -510,6 +558,16 @@ impl CloudHandle {
             RuleOrigin::Custom => RuleState::Blocking,
             RuleOrigin::Learned => RuleState::Monitoring,
         };
+        let kept = match explanation {
+            Some(_) => None,
+            None => self
+                .inner
+                .store
+                .rule(a.id, id)
+                .await?
+                .map(|r| r.explanation),
+        };
+        let explanation = explanation.or(kept.as_deref()).unwrap_or("");
         let row = self
             .inner
             .store
@@ -520,7 +578,7 @@ impl CloudHandle {
                     source,
                     origin,
                     state,
-                    explanation: "",
+                    explanation,
                     confidence: None,
                 },
             )

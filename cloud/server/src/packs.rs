@@ -105,6 +105,8 @@ pub(crate) struct Builder {
     /// operator's `build_packs_now`).
     running: tokio::sync::Mutex<()>,
     pub(crate) builds: AtomicU64,
+    /// Builds by outcome (`GET /metrics`).
+    pub(crate) outcomes: crate::metrics::BuildCounters,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -130,7 +132,14 @@ impl Builder {
         let _one = self.running.lock().await;
         let mut out = Vec::with_capacity(apps.len());
         for app in apps {
-            let outcome = self.build_one(store, key, watch, app).await?;
+            let outcome = match self.build_one(store, key, watch, app).await {
+                Ok(o) => o,
+                Err(e) => {
+                    self.outcomes.failed.inc();
+                    return Err(e);
+                }
+            };
+            self.outcomes.record(&outcome);
             out.push(PackBuild {
                 application: app.name.clone(),
                 outcome,

@@ -70,6 +70,8 @@ pub(crate) struct Scanning {
     pass: Mutex<()>,
     pub(crate) jobs_run: AtomicU64,
     pub(crate) confirmed: AtomicU64,
+    /// Jobs, incidents and notifications (`GET /metrics`).
+    pub(crate) counters: crate::metrics::ScanCounters,
 }
 
 impl std::fmt::Debug for Scanning {
@@ -116,6 +118,7 @@ impl Scanning {
             pass: Mutex::new(()),
             jobs_run: AtomicU64::new(0),
             confirmed: AtomicU64::new(0),
+            counters: Default::default(),
         })
     }
 
@@ -234,6 +237,7 @@ impl Scanning {
             t.jobs_run += 1;
             self.jobs_run.fetch_add(1, Relaxed);
             if let Err(e) = self.run_job(store, cfg, scanner, &job, t).await {
+                self.counters.jobs_failed.inc();
                 warn!(job = job.id, error = %e, "scan job failed");
                 let retry = retry_at(job.attempts, cfg.max_attempts, cfg.retry_secs);
                 store.fail_scan_job(&job, &e.to_string(), retry).await?;
@@ -279,6 +283,7 @@ impl Scanning {
                     None,
                 )
                 .await?;
+            self.counters.jobs_failed.inc();
             return Ok(());
         };
         let path = concrete_path(&ep.template);
@@ -342,6 +347,7 @@ impl Scanning {
                     .await?;
                 if opened.created {
                     t.incidents_opened += 1;
+                    self.counters.incidents_opened.inc();
                     let inc = &opened.incident;
                     let doc = IncidentDoc {
                         id: inc.id,
@@ -363,9 +369,11 @@ impl Scanning {
                     }
                 }
                 store.complete_scan_job(job).await?;
+                self.counters.jobs_done.inc();
             }
             Verdict::NotConfirmed => {
                 store.complete_scan_job(job).await?;
+                self.counters.jobs_done.inc();
             }
             Verdict::Refused => {
                 // A safety refusal is final: retrying sends nothing either.
@@ -373,6 +381,7 @@ impl Scanning {
                 store
                     .fail_scan_job(job, &format!("refused: {why}"), None)
                     .await?;
+                self.counters.jobs_failed.inc();
             }
             Verdict::Inconclusive => {
                 let why = report.error.unwrap_or(report.summary);
@@ -380,6 +389,7 @@ impl Scanning {
                 store
                     .fail_scan_job(job, &format!("inconclusive: {why}"), retry)
                     .await?;
+                self.counters.jobs_failed.inc();
             }
         }
         Ok(())
@@ -398,10 +408,12 @@ impl Scanning {
             match self.deliver(cfg, &n).await {
                 Ok(()) => {
                     t.notifications_sent += 1;
+                    self.counters.notifications_sent.inc();
                     store.notification_sent(&n).await?;
                 }
                 Err(why) => {
                     t.notifications_failed += 1;
+                    self.counters.notifications_failed.inc();
                     let retry =
                         retry_at(n.attempts, cfg.notify_max_attempts, cfg.notify_retry_secs)
                             .map(|at| at.min(chrono::Utc::now() + chrono::Duration::hours(1)));
