@@ -17,3 +17,6 @@ done
 # The server adapters against their real servers: the NGINX module (its own
 # cargo workspace) and the conformance suite through NGINX, HAProxy and Apache.
 scripts/adapters.sh
+# The web console in headless Chromium against `rampart demo` (screenshots
+# in target/console-screenshots/).
+tests/browser/run.sh

@@ -9,6 +9,8 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use rampart_cloud::{Cloud, CloudConfig, CloudHandle, RuleOrigin};
 use rampart_proxy::{Node, NodeConfig};
+use rampart_store::entity::Role;
+use rampart_store::Store;
 
 #[derive(clap::Args, Debug)]
 pub struct CloudArgs {
@@ -57,6 +59,33 @@ enum CloudCommand {
     },
     /// Build and publish every application's rule pack now.
     Packs,
+    /// Create a console user, or set an existing user's password and role.
+    /// The password is read from the environment variable
+    /// RAMPART_USER_PASSWORD, else from the first line of standard input.
+    User {
+        name: String,
+        /// admin (reads and writes) or analyst (reads).
+        #[arg(long, default_value = "analyst", value_parser = ["admin", "analyst"])]
+        role: String,
+    },
+}
+
+/// The password for `cloud user`: RAMPART_USER_PASSWORD, else a line of
+/// standard input.
+fn user_password() -> Result<String> {
+    if let Ok(p) = std::env::var("RAMPART_USER_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(
+        !p.is_empty(),
+        "no password: set RAMPART_USER_PASSWORD or pipe it in"
+    );
+    Ok(p)
 }
 
 fn cloud_config(a: &CloudArgs) -> Result<CloudConfig> {
@@ -120,6 +149,23 @@ pub async fn run(a: CloudArgs) -> Result<i32> {
                 println!("{b:?}");
             }
         }
+        CloudCommand::User { name, role } => {
+            let role = if role == "admin" {
+                Role::Admin
+            } else {
+                Role::Analyst
+            };
+            let password = user_password()?;
+            let store = ops.store();
+            let u = match store.user_by_name(&name).await? {
+                Some(u) => {
+                    store.set_user_password(u.id, &password).await?;
+                    store.set_user_role(u.id, role).await?
+                }
+                None => store.create_user(&name, &password, role).await?,
+            };
+            println!("user {} ({:?}, id {})", u.name, u.role, u.id);
+        }
     }
     Ok(0)
 }
@@ -155,6 +201,151 @@ pub struct UpArgs {
     /// given.
     #[arg(long, value_name = "URL")]
     pub scan_target: Option<String>,
+    /// The password of the console's user `admin`, created on first start
+    /// (and set to this on later ones). Without it, a random one is
+    /// generated on first start, printed and written to
+    /// DATA/console-admin.txt.
+    #[arg(
+        long,
+        value_name = "PASS",
+        env = "RAMPART_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Short intervals everywhere (telemetry windows, heartbeats, pack
+    /// builds, learning runs) and the node trusting `X-Forwarded-For` from
+    /// loopback: what the demo needs for its console to come alive within
+    /// a minute. Not a flag of `rampart up`.
+    #[arg(skip)]
+    pub lively: bool,
+}
+
+/// The file a generated console password is written to, under the data
+/// folder.
+pub const ADMIN_PASSWORD_FILE: &str = "console-admin.txt";
+
+/// The console's first user.
+pub const ADMIN_USER: &str = "admin";
+
+/// How the console's user `admin` signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminLogin {
+    /// Created now with a random password, written to `file`.
+    Generated { password: String, file: PathBuf },
+    /// Its password is the one given (`--admin-password`).
+    Given,
+    /// It existed already and keeps its password; `file` is where a
+    /// generated one was written, if that file is still there.
+    Kept { file: Option<PathBuf> },
+}
+
+impl AdminLogin {
+    /// One line for the banner.
+    pub fn describe(&self) -> String {
+        match self {
+            AdminLogin::Generated { password, file } => format!(
+                "user {ADMIN_USER}, password {password} (saved in {})",
+                file.display()
+            ),
+            AdminLogin::Given => {
+                format!("user {ADMIN_USER}, the password given (--admin-password)")
+            }
+            AdminLogin::Kept { file: Some(f) } => format!(
+                "user {ADMIN_USER}, password unchanged (the generated one is in {})",
+                f.display()
+            ),
+            AdminLogin::Kept { file: None } => {
+                format!("user {ADMIN_USER}, password unchanged")
+            }
+        }
+    }
+}
+
+/// A random password: 20 of 57 letters and digits (about 116 bits).
+fn random_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut out = String::with_capacity(20);
+    while out.len() < 20 {
+        let mut buf = [0u8; 32];
+        getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        // Rejection sampling: no bias towards the first letters.
+        let limit = 256 - 256 % ALPHABET.len();
+        for b in buf {
+            if usize::from(b) < limit && out.len() < 20 {
+                out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `text` to `path`, readable by its owner only (on unix).
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let _ = std::fs::remove_file(path);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Makes sure the console has its user `admin` (role admin): created on
+/// first start with the given password or a random one (written to
+/// DATA/console-admin.txt); on later starts its password is set to the
+/// given one, or kept.
+pub async fn ensure_admin(store: &Store, data: &Path, given: Option<&str>) -> Result<AdminLogin> {
+    let given = given.filter(|p| !p.is_empty());
+    let file = data.join(ADMIN_PASSWORD_FILE);
+    let existing = store.user_by_name(ADMIN_USER).await?;
+    match (existing, given) {
+        (Some(u), Some(pw)) => {
+            store.set_user_password(u.id, pw).await?;
+            // A password generated earlier no longer works.
+            let _ = std::fs::remove_file(&file);
+            Ok(AdminLogin::Given)
+        }
+        (Some(_), None) => Ok(AdminLogin::Kept {
+            file: file.exists().then_some(file),
+        }),
+        (None, Some(pw)) => {
+            store.create_user(ADMIN_USER, pw, Role::Admin).await?;
+            let _ = std::fs::remove_file(&file);
+            Ok(AdminLogin::Given)
+        }
+        (None, None) => {
+            let password = random_password()?;
+            std::fs::create_dir_all(data)
+                .with_context(|| format!("cannot create {}", data.display()))?;
+            write_secret(&file, &format!("{password}\n"))?;
+            store
+                .create_user(ADMIN_USER, &password, Role::Admin)
+                .await?;
+            Ok(AdminLogin::Generated { password, file })
+        }
+    }
+}
+
+/// The demo's short intervals (`UpArgs::lively`).
+mod lively {
+    use std::time::Duration;
+
+    /// The node's telemetry window.
+    pub const FLUSH_SECS: u64 = 5;
+    /// The node's heartbeat.
+    pub const HEARTBEAT_SECS: u64 = 5;
+    /// The application's pack builds.
+    pub const PACK_SCHEDULE: Duration = Duration::from_secs(15);
+    /// Learning runs.
+    pub const LEARN_SECS: u64 = 20;
 }
 
 /// The application's name in the cloud, created when missing.
@@ -170,6 +361,7 @@ async fn ensure_app(ops: &CloudHandle, app: &str) -> Result<()> {
 pub struct Up {
     node: Node,
     cloud_addr: SocketAddr,
+    admin: AdminLogin,
     cloud_stop: tokio::sync::oneshot::Sender<()>,
     cloud_task: tokio::task::JoinHandle<rampart_cloud::Result<()>>,
 }
@@ -185,6 +377,9 @@ impl Up {
             data_dir: cloud_dir,
             ..CloudConfig::default()
         };
+        if a.lively {
+            ccfg.learning.interval_secs = lively::LEARN_SECS;
+        }
         if let Some(base) = &a.scan_target {
             ccfg.scanning.targets.push(rampart_cloud::ScanTarget {
                 application: a.app.clone(),
@@ -195,6 +390,10 @@ impl Up {
         let cloud_addr = cloud.local_addr()?;
         let ops = cloud.handle();
         ensure_app(&ops, &a.app).await?;
+        if a.lively {
+            ops.set_pack_schedule(&a.app, lively::PACK_SCHEDULE).await?;
+        }
+        let admin = ensure_admin(ops.store(), &a.data, a.admin_password.as_deref()).await?;
         let token = if enrolled(&node_dir) {
             String::new()
         } else {
@@ -221,12 +420,20 @@ impl Up {
         // `{word}`, and its attacks could not be verified).
         ncfg.telemetry.k_anonymity = 1;
         ncfg.cloud.data_dir = node_dir;
+        if a.lively {
+            ncfg.telemetry.flush_seconds = lively::FLUSH_SECS;
+            ncfg.cloud.heartbeat_seconds = lively::HEARTBEAT_SECS;
+            // The demo's visitors and attackers come from loopback, each
+            // with an address of its own in X-Forwarded-For.
+            ncfg.trusted_proxies = vec!["127.0.0.1".into(), "::1".into()];
+        }
         ncfg.validate()?;
         let engine = crate::builtin_engine(ncfg.engine()?)?;
         let node = Node::bind(ncfg, engine).await?;
         Ok(Up {
             node,
             cloud_addr,
+            admin,
             cloud_stop,
             cloud_task,
         })
@@ -242,6 +449,11 @@ impl Up {
 
     pub fn cloud_addr(&self) -> SocketAddr {
         self.cloud_addr
+    }
+
+    /// How the console's user `admin` signs in.
+    pub fn admin_login(&self) -> &AdminLogin {
+        &self.admin
     }
 
     /// Serves until `shutdown`; the node stops first, so that it hands its
@@ -275,9 +487,10 @@ pub async fn run_up(a: UpArgs) -> Result<()> {
         up.node_addr()?
     );
     println!(
-        "  cloud (embedded, SQLite):             http://{}/",
+        "  console and cloud (embedded, SQLite): http://{}/",
         up.cloud_addr()
     );
+    println!("    {}", up.admin_login().describe());
     if let Some(ad) = up.admin_addr() {
         println!("  node health:                          http://{ad}/healthz");
     }

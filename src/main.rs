@@ -15,6 +15,8 @@ use rampart_types::Mode;
 #[cfg(feature = "cloud")]
 mod cloud;
 #[cfg(feature = "cloud")]
+mod demo_traffic;
+#[cfg(feature = "cloud")]
 mod learn;
 mod rules;
 #[cfg(feature = "cloud")]
@@ -42,7 +44,9 @@ enum Command {
     /// Show what the node sees in one raw HTTP/1.1 request: the request
     /// points, the findings and the verdict.
     Inspect(InspectArgs),
-    /// Start the demo shop with a node in front of it, and print the URLs.
+    /// Start the demo shop with a node in front of it (and, with the cloud
+    /// built in, an embedded cloud with its web console and traffic of
+    /// visitors and attackers), and print the URLs.
     Demo(DemoArgs),
     /// The cloud: serve it, or run an operator command (app, token, rule, packs).
     #[cfg(feature = "cloud")]
@@ -166,12 +170,34 @@ struct DemoArgs {
     /// Health and metrics listener of the node.
     #[arg(long, default_value = "127.0.0.1:9090")]
     admin: SocketAddr,
-    /// Folder for the shop's SQLite database and files.
+    /// Folder for the demo's files: the shop's database, the cloud's and
+    /// the node's folders, the console's generated password.
     #[arg(long, default_value = "data/demo")]
     data: PathBuf,
     /// Filtration mode of the node.
     #[arg(long, default_value = "block")]
     mode: String,
+    /// Where the embedded cloud listens: the web console, its REST API
+    /// (/api/v1), its metrics (/metrics) and the node protocol.
+    #[cfg(feature = "cloud")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
+    console: SocketAddr,
+    /// The password of the console's user `admin` (default: a random one,
+    /// generated on first start, printed and written to
+    /// DATA/console-admin.txt).
+    #[cfg(feature = "cloud")]
+    #[arg(
+        long,
+        value_name = "PASS",
+        env = "RAMPART_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    admin_password: Option<String>,
+    /// Built-in traffic through the node: visitors browsing the shop and an
+    /// attack every ~10 s, so that the console shows a living system.
+    #[cfg(feature = "cloud")]
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+    traffic: String,
 }
 
 /// The process's log: `text` or `json` on standard error.
@@ -322,26 +348,65 @@ fn run_inspect(a: InspectArgs) -> Result<()> {
 /// has the cloud, else a node alone.
 #[cfg(feature = "cloud")]
 async fn demo_node(a: &DemoArgs, shop: SocketAddr) -> Result<()> {
+    // The shop serves its deliberately vulnerable lab only on loopback.
+    let lab = shop.ip().is_loopback();
     let args = cloud::UpArgs {
         listen: a.listen,
         upstream: format!("http://{shop}"),
         data: a.data.clone(),
         mode: a.mode.clone(),
         admin: Some(a.admin),
-        cloud_listen: "127.0.0.1:0".parse()?,
+        cloud_listen: a.console,
         app: "demo".into(),
         // The cloud verifies the attacks it hears of against the shop
         // itself (its lab is deliberately vulnerable, on loopback only).
-        scan_target: shop.ip().is_loopback().then(|| format!("http://{shop}")),
+        scan_target: lab.then(|| format!("http://{shop}")),
+        admin_password: a.admin_password.clone(),
+        lively: true,
     };
     let up = cloud::Up::start(&args).await?;
-    demo_urls(a, up.node_addr()?, shop, up.admin_addr());
-    println!(
-        "  cloud (embedded, SQLite):             http://{}/",
-        up.cloud_addr()
-    );
+    let node = up.node_addr()?;
+    demo_urls(a, node, shop, up.admin_addr());
+    let console = up.cloud_addr();
+    println!("  console (embedded cloud, SQLite):     http://{console}/");
+    println!("    {}", up.admin_login().describe());
+    println!("  cloud metrics:                        http://{console}/metrics");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let traffic = (a.traffic == "on").then(|| {
+        println!(
+            "  demo traffic: visitors browse the shop, an attack every ~{} s (--traffic off: none)",
+            demo_traffic::ATTACK_EVERY.as_secs()
+        );
+        tokio::spawn(demo_traffic::run(reachable(node), lab, stop_rx))
+    });
     println!("Ctrl-C stops.");
-    up.serve(shutdown_signal()).await
+    let res = up
+        .serve(async move {
+            shutdown_signal().await;
+            // The traffic stops first, so that the node drains quickly.
+            let _ = stop_tx.send(true);
+        })
+        .await;
+    if let Some(t) = traffic {
+        t.abort();
+        let _ = t.await;
+    }
+    res
+}
+
+/// An address to connect to: loopback for a listener on all interfaces.
+#[cfg(feature = "cloud")]
+fn reachable(a: SocketAddr) -> SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match a.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), a.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), a.port())
+        }
+        _ => a,
+    }
 }
 
 fn demo_urls(a: &DemoArgs, node: SocketAddr, shop: SocketAddr, admin: Option<SocketAddr>) {
