@@ -372,7 +372,8 @@ where
     panic!("gave up waiting for {what}");
 }
 
-fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
+/// A request as a node's engine sees it.
+pub fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
     let mut r = Request::new(method, target);
     for (n, v) in headers {
         r.headers.push(Header {

@@ -10,7 +10,6 @@ use rampart_cloud::LearningConfig;
 use rampart_core::{Engine, EngineConfig, Request};
 use rampart_store::entity::Role;
 use rampart_telemetry::{Aggregator, Batch, Config, Observation};
-use rampart_types::Header;
 use serde_json::{json, Value};
 
 use crate::common::{
@@ -319,24 +318,7 @@ pub fn at_now(base: &Batch, seq: u64, now: u64) -> Batch {
     b
 }
 
-/// A request as a node's engine sees it.
-pub fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
-    let mut r = Request::new(method, target);
-    for (n, v) in headers {
-        r.headers.push(Header {
-            name: n.as_bytes().to_vec(),
-            value: v.as_bytes().to_vec(),
-        });
-    }
-    if !body.is_empty() {
-        r.body = body.as_bytes().to_vec();
-        r.headers.push(Header {
-            name: b"Content-Length".to_vec(),
-            value: body.len().to_string().into_bytes(),
-        });
-    }
-    r
-}
+pub use crate::common::request;
 
 /// A real batch of `reqs` (client number, request) at `now`: each
 /// inspected by the engine with the built-in plugins and aggregated as a
