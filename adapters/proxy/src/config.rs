@@ -61,6 +61,94 @@ impl Default for Timeouts {
     }
 }
 
+/// What happens to a request that finds `overload.max_in_flight` requests
+/// already in the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverloadPolicy {
+    /// Answer 503 with `Retry-After` at once.
+    Shed,
+    /// Wait up to `overload.queue_ms` for a slot (at most
+    /// `overload.queue_max` requests wait), then answer 503 with
+    /// `Retry-After`.
+    #[default]
+    Queue,
+}
+
+/// `[overload]`: how many requests the node handles at once, and what
+/// happens to the next one. A request holds its slot from the moment its
+/// head is read until its response head is ready (reading and inspecting
+/// the body, waiting for the upstream). A request over the bound is never
+/// forwarded uninspected: overload always fails closed, with a 503.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Overload {
+    /// Requests handled at once; 0: [`Overload::PER_CPU`] per CPU core.
+    pub max_in_flight: usize,
+    pub policy: OverloadPolicy,
+    /// Longest wait for a slot with `policy = "queue"`.
+    pub queue_ms: u64,
+    /// Requests that may wait at once with `policy = "queue"` (the next
+    /// ones are shed at once); 0: as many as the bound in force.
+    pub queue_max: usize,
+    /// Seconds sent in the `Retry-After` of a 503.
+    pub retry_after_s: u32,
+    /// Bytes of request bodies the node holds in memory at once, all
+    /// requests together (bodies are read whole, up to the inspection
+    /// limit, before inspection); a request whose body would go over it is
+    /// answered 503 like a shed one. 0: 256 MiB.
+    pub body_memory: usize,
+}
+
+impl Default for Overload {
+    fn default() -> Self {
+        Overload {
+            max_in_flight: 0,
+            policy: OverloadPolicy::Queue,
+            queue_ms: 250,
+            queue_max: 0,
+            retry_after_s: 1,
+            body_memory: 0,
+        }
+    }
+}
+
+impl Overload {
+    /// Slots per CPU core when `max_in_flight = 0`.
+    pub const PER_CPU: usize = 1024;
+
+    /// The bound in force: `max_in_flight`, or sized for the machine.
+    pub fn limit(&self) -> usize {
+        if self.max_in_flight > 0 {
+            return self.max_in_flight;
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cpus.saturating_mul(Self::PER_CPU)
+    }
+
+    /// The default of `body_memory`.
+    pub const BODY_MEMORY: usize = 256 << 20;
+
+    /// The body memory bound in force.
+    pub fn body_memory(&self) -> usize {
+        if self.body_memory > 0 {
+            self.body_memory
+        } else {
+            Self::BODY_MEMORY
+        }
+    }
+
+    /// Requests that may wait for a slot: `queue_max`, or the bound in
+    /// force.
+    pub fn queue_max(&self) -> usize {
+        if self.queue_max > 0 {
+            self.queue_max
+        } else {
+            self.limit()
+        }
+    }
+}
+
 /// A trusted proxy: an address or a CIDR block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
@@ -126,6 +214,8 @@ pub struct NodeConfig {
     /// requests sent upstream.
     pub forwarded_headers: bool,
     pub max_connections: usize,
+    /// Requests handled at once, and load shedding beyond.
+    pub overload: Overload,
     pub inspection: Inspection,
     pub timeouts: Timeouts,
     pub limits: LimitsConfig,
@@ -206,6 +296,7 @@ impl Default for NodeConfig {
             trusted_proxies: Vec::new(),
             forwarded_headers: true,
             max_connections: 10_000,
+            overload: Overload::default(),
             inspection: Inspection::default(),
             timeouts: Timeouts::default(),
             limits: LimitsConfig::default(),
@@ -272,6 +363,21 @@ impl NodeConfig {
         if self.max_connections == 0 {
             problems.push("max_connections = 0".to_string());
         }
+        if self.overload.policy == OverloadPolicy::Queue && self.overload.queue_ms == 0 {
+            problems.push(
+                "overload.queue_ms = 0 with policy = \"queue\": nothing would wait (use policy = \"shed\")"
+                    .to_string(),
+            );
+        }
+        if self.overload.queue_ms > 60_000 {
+            problems.push(format!(
+                "overload.queue_ms = {}: at most 60000",
+                self.overload.queue_ms
+            ));
+        }
+        if self.overload.retry_after_s == 0 {
+            problems.push("overload.retry_after_s = 0: at least 1".to_string());
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             problems.push(format!(
                 "log_format {:?}: expected text or json",
@@ -334,6 +440,8 @@ mod tests {
         let d = NodeConfig::default();
         assert_eq!(c.inspection, d.inspection);
         assert_eq!(c.timeouts, d.timeouts);
+        assert_eq!(c.overload, d.overload);
+        assert_eq!(c.max_connections, d.max_connections);
         assert_eq!(c.limits, d.limits);
         assert_eq!(c.policy, d.policy);
         assert_eq!(c.rules, d.rules);
@@ -360,6 +468,9 @@ upstream = "http://127.0.0.1:18081"
 admin_listen = "127.0.0.1:19090"
 mode = "monitor"
 trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+[overload]
+max_in_flight = 2
+policy = "shed"
 [inspection]
 body_limit = 65536
 over_limit = "block"
@@ -372,17 +483,30 @@ block_status = 406
         .unwrap();
         c.validate().unwrap();
         assert_eq!(c.inspection.over_limit, OverLimit::Block);
+        assert_eq!(c.overload.policy, OverloadPolicy::Shed);
+        assert_eq!(c.overload.limit(), 2);
+        assert_eq!(c.overload.retry_after_s, 1);
         assert_eq!(c.engine().unwrap().limits.max_depth, 6);
         let bad = NodeConfig {
             upstream: "ftp://x".into(),
             trusted_proxies: vec!["nope".into()],
             mode: "loud".into(),
+            overload: Overload {
+                queue_ms: 0,
+                retry_after_s: 0,
+                ..Overload::default()
+            },
             ..NodeConfig::default()
         };
         let e = bad.validate().unwrap_err().to_string();
         assert!(
-            e.contains("upstream") && e.contains("nope") && e.contains("loud"),
+            e.contains("upstream")
+                && e.contains("nope")
+                && e.contains("loud")
+                && e.contains("overload.queue_ms")
+                && e.contains("overload.retry_after_s"),
             "{e}"
         );
+        assert!(Overload::default().limit() >= Overload::PER_CPU);
     }
 }

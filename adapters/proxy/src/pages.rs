@@ -92,3 +92,22 @@ pub fn page(
     }
     resp
 }
+
+/// The page of a request shed under overload: 503 with `Retry-After`
+/// (seconds).
+pub fn overloaded(
+    request_id: &str,
+    accept: Option<&HeaderValue>,
+    retry_after_s: u32,
+) -> Response<ProxyBody> {
+    let mut resp = page(
+        503,
+        "overloaded",
+        "The site is handling too many requests right now. Please try again in a moment.",
+        request_id,
+        accept,
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+    resp
+}

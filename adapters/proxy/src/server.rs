@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use crate::body::ProxyBody;
 use crate::config::NodeConfig;
 use crate::core::NodeCore;
 use crate::metrics::Metrics;
-use crate::proxy::{handle, State};
+use crate::proxy::{handle, Gate, State};
 
 /// A node with its listeners bound, ready to serve.
 #[derive(Debug)]
@@ -36,14 +37,31 @@ pub struct Node {
     core: NodeCore,
 }
 
+/// Connections the kernel completes before the node accepts them: a burst
+/// of clients beyond the usual 1,024 is queued rather than left half-open
+/// (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 8192;
+
+/// The client listener: address reuse (a restart does not wait for old
+/// sockets) and a deep accept queue.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 impl Node {
     /// Validates the configuration and binds the listeners.
     pub async fn bind(config: NodeConfig, engine: Engine) -> anyhow::Result<Node> {
         let core = NodeCore::start(config, engine).await?;
         let config = core.config.clone();
         let upstream: http::Uri = config.upstream.parse()?;
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = listen(config.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let admin = match config.admin_listen {
             Some(a) => Some(
@@ -62,6 +80,7 @@ impl Node {
             .http1_preserve_header_case(true)
             .build(connector);
         let trusted = config.trusted();
+        let gate = Gate::new(&config.overload);
         let state = Arc::new(State {
             engine: core.engine.clone(),
             client,
@@ -70,6 +89,7 @@ impl Node {
             config,
             metrics: core.metrics.clone(),
             telemetry: core.telemetry.clone(),
+            gate,
         });
         Ok(Node {
             listener,
@@ -106,6 +126,8 @@ impl Node {
             listen = %self.listener.local_addr()?,
             upstream = %state.upstream,
             mode = %state.engine.mode(),
+            max_in_flight = state.gate.limit(),
+            overload = ?cfg.overload.policy,
             admin = ?self.admin.as_ref().and_then(|l| l.local_addr().ok()),
             "rampart node serving"
         );
@@ -151,7 +173,15 @@ impl Node {
             };
             let _ = stream.set_nodelay(true);
             let st = state.clone();
+            // Set when the first request's head is read: until then the
+            // connection has `header_read_ms` (hyper's own header timeout
+            // starts only once the protocol is known, so a client that
+            // sends nothing, or a few bytes of an HTTP/2 preface, would
+            // otherwise hold its connection for ever).
+            let started = Arc::new(AtomicBool::new(false));
+            let seen = started.clone();
             let svc = service_fn(move |req: Request<Incoming>| {
+                seen.store(true, Ordering::Relaxed);
                 let st = st.clone();
                 async move { Ok::<_, Infallible>(handle(st, peer, req).await) }
             });
@@ -161,8 +191,22 @@ impl Node {
             let conn = graceful.watch(conn);
             let metrics = state.metrics.clone();
             metrics.connection_opened();
+            let first = Duration::from_millis(cfg.timeouts.header_read_ms);
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
+                tokio::pin!(conn);
+                let res = tokio::select! {
+                    r = &mut conn => Some(r),
+                    _ = tokio::time::sleep(first) => None,
+                };
+                let res = match res {
+                    Some(r) => Some(r),
+                    None if started.load(Ordering::Relaxed) => Some(conn.await),
+                    None => {
+                        debug!(client = %peer, "connection closed: no request within header_read_ms");
+                        None
+                    }
+                };
+                if let Some(Err(e)) = res {
                     debug!(client = %peer, error = %e, "connection ended with an error");
                 }
                 metrics.connection_closed();
@@ -245,7 +289,9 @@ async fn admin_route(state: Arc<State>, req: Request<Incoming>) -> Response<Prox
             state
                 .metrics
                 .set_pack_version(v.map_or(0, |p| p.manifest.version));
-            state.metrics.render(state.engine.mode().as_str())
+            let mut o = state.metrics.render(state.engine.mode().as_str());
+            state.gate.render(&mut o);
+            o
         }),
         _ => text(
             StatusCode::NOT_FOUND,
