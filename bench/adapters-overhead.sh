@@ -88,25 +88,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-taken=" "
-free_port() {
-    local p
-    while :; do
-        p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-        case "$taken" in *" $p "*) ;; *) taken="$taken$p "; echo "$p"; return ;; esac
-    done
-}
-# $1 = what, $2 = URL, $3 = log to show when it never answers
-wait_http() {
-    local i
-    for i in $(seq 600); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' "$2" 2>/dev/null)" = 200 ]; then return 0; fi
-        sleep 0.05
-    done
-    echo "adapters-overhead: $1 does not answer 200 at $2:" >&2
-    cat "$3" >&2 2>/dev/null || true
-    exit 1
-}
+# free_port, wait_http
+. "$(dirname "$0")/lib.sh"
 wait_port() {
     local i
     for i in $(seq 600); do

@@ -97,24 +97,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-taken=" "
-free_port() {
-    local p
-    while :; do
-        p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-        case "$taken" in *" $p "*) ;; *) taken="$taken$p "; echo "$p"; return ;; esac
-    done
-}
-wait_http() { # $1 = what, $2 = URL, $3 = log shown when it never answers
-    local i
-    for i in $(seq 400); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$2" 2>/dev/null)" = 200 ] && return 0
-        sleep 0.05
-    done
-    say "$1 does not answer 200 at $2:"
-    cat "$3" >&2 2>/dev/null || true
-    exit 1
-}
+# free_port, wait_http
+. "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- the requests
 query='/shop/search?q=trail+running+shoes&category=footwear&sort=price_asc&page=2&size=42'
