@@ -40,7 +40,8 @@ pub enum RulesCommand {
     },
     /// Build a signed rule pack from rule files (and what they include).
     Pack {
-        /// The signing key: a 32-byte ed25519 seed in hex or base64.
+        /// The file holding the signing key: a 32-byte ed25519 seed in hex or
+        /// base64 (`rampart rules keygen` writes one).
         #[arg(long)]
         key: PathBuf,
         /// The pack version; a node refuses a pack not newer than its own.
@@ -58,7 +59,7 @@ pub enum RulesCommand {
     },
     /// Verify a rule pack as a node would: signature, content, rules.
     Verify {
-        /// A trusted public key in hex or base64 (repeatable).
+        /// A file holding a trusted public key, in hex or base64 (repeatable).
         #[arg(long = "pubkey", required = true)]
         pubkeys: Vec<PathBuf>,
         /// Refuse a pack for another application.
