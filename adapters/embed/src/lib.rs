@@ -60,8 +60,10 @@ pub fn init_logging(format: &str, file: Option<&Path>) -> anyhow::Result<()> {
     };
     let json = format == "json";
     LOGGING.call_once(move || {
+        // Cranelift reports every function it defines at info level (one
+        // line per rule and engine); its warnings are enough.
         let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,cranelift=warn"));
         let b = tracing_subscriber::fmt().with_env_filter(filter);
         // try_init: a host that installed its own subscriber keeps it.
         let _ = match (writer, json) {
