@@ -16,7 +16,7 @@ use tracing::info;
 
 use super::inventory::endpoint_names;
 use super::rules::{cloud_error, publish_now};
-use super::views::{attack_json, incident_json, point_tree, rule_json, scan_job_json, state_str};
+use super::views::{attack_json, incident_json, name, point_tree, rule_json, scan_job_json};
 use super::{not_found, ok, path_id, Call, Cx};
 use crate::api::{json_response, ApiError, ApiResult, Body};
 
@@ -98,7 +98,7 @@ pub(crate) async fn detail(cx: &Cx, id: &str) -> ApiResult {
     let exception = store
         .rule(e.application_id, &exception_id(&e))
         .await?
-        .map(|r| json!({"rule_id": r.rule_id, "state": state_str(r.state)}));
+        .map(|r| json!({"rule_id": r.rule_id, "state": name(r.state)}));
     ok(&json!({
         "attack": attack_json(&e, nodes.get(&e.node_id).map_or("", String::as_str)),
         "tree": point_tree(&e.point, &e.payload),

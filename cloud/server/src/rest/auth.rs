@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{info, warn};
 
-use super::views::{time, user_json};
+use super::views::{name, parse, time, user_json};
 use super::{created, no_content, not_found, ok, path_id, Call, Cx};
 use crate::api::{json_response, ApiError, ApiResult};
 use crate::Shared;
@@ -225,28 +225,15 @@ pub(crate) async fn logout(cx: &Cx, headers: &HeaderMap) -> ApiResult {
 /// `GET /api/v1/me`.
 pub(crate) fn me(cx: &Cx) -> ApiResult {
     let mut u = user_json(&cx.who.user);
-    u["role"] = json!(role_str(cx.who.role));
+    u["role"] = json!(name(cx.who.role));
     ok(&json!({
         "user": u,
         "csrf": cx.who.session.as_ref().map(|s| s.csrf.clone()),
     }))
 }
 
-pub(crate) fn role_str(r: Role) -> &'static str {
-    match r {
-        Role::Admin => "admin",
-        Role::Analyst => "analyst",
-    }
-}
-
 fn parse_role(s: &str) -> Result<Role, ApiError> {
-    match s {
-        "admin" => Ok(Role::Admin),
-        "analyst" => Ok(Role::Analyst),
-        other => Err(ApiError::bad_request(format!(
-            "role {other:?}: admin or analyst"
-        ))),
-    }
+    parse(s).ok_or_else(|| ApiError::bad_request(format!("role {s:?}: admin or analyst")))
 }
 
 /// `GET /api/v1/users` (admin).
@@ -298,7 +285,7 @@ pub(crate) async fn list_tokens(cx: &Cx) -> ApiResult {
         .iter()
         .map(|t| {
             json!({
-                "id": t.id, "label": t.label, "role": role_str(t.role),
+                "id": t.id, "label": t.label, "role": name(t.role),
                 "created_at": time(t.created_at),
                 "last_used_at": t.last_used_at.map(time),
                 "revoked_at": t.revoked_at.map(time),
@@ -331,7 +318,7 @@ pub(crate) async fn create_token(cx: &Cx, call: &Call) -> ApiResult {
         .await?;
     info!(user = %cx.who.user.name, token = issued.row.id, "API token created");
     created(&json!({
-        "id": issued.row.id, "label": issued.row.label, "role": role_str(issued.row.role),
+        "id": issued.row.id, "label": issued.row.label, "role": name(issued.row.role),
         "created_at": time(issued.row.created_at), "token": issued.secret,
     }))
 }

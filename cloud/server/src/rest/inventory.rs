@@ -5,14 +5,12 @@ use std::collections::HashMap;
 
 use http::StatusCode;
 use rampart_store::chrono::Utc;
-use rampart_store::entity::{attack_event, endpoint};
+use rampart_store::entity::{attack_event, endpoint, IncidentStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::info;
 
-use super::views::{
-    health, incident_json, node_json, parse_status, severity_str, status_str, time, unix_time,
-};
+use super::views::{health, incident_json, name, node_json, parse, time, unix_time};
 use super::{created, not_found, ok, path_id, Call, Cx};
 use crate::api::{ApiError, ApiResult};
 use crate::learning::Detail;
@@ -209,7 +207,7 @@ pub(crate) async fn incidents(cx: &Cx, call: &Call, app: &str) -> ApiResult {
     let status = match call.param("status") {
         None => None,
         Some(s) => Some(
-            parse_status(s)
+            parse::<IncidentStatus>(s)
                 .ok_or_else(|| ApiError::bad_request(format!("unknown status {s:?}")))?,
         ),
     };
@@ -234,14 +232,13 @@ pub(crate) async fn incident(cx: &Cx, id: &str) -> ApiResult {
     let names = endpoint_names(cx, i.application_id).await?;
     let mut v = incident_json(&i, i.endpoint_id.and_then(|e| names.get(&e).cloned()));
     v["evidence"] = i.evidence_json().unwrap_or(Value::Null);
-    v["severity"] = json!(severity_str(i.severity));
     let notes = cx.st.store.list_notifications(i.id).await?;
     let notes: Vec<_> = notes
         .iter()
         .map(|n| {
             json!({
                 "id": n.id, "channel": n.channel,
-                "state": format!("{:?}", n.state).to_lowercase(), "attempts": n.attempts,
+                "state": name(n.state), "attempts": n.attempts,
                 "last_error": n.last_error, "created_at": time(n.created_at),
                 "updated_at": time(n.updated_at),
             })
@@ -260,7 +257,7 @@ pub(crate) async fn incident_status(cx: &Cx, call: &Call, id: &str) -> ApiResult
     cx.admin()?;
     let id = path_id(id)?;
     let n: NewStatus = call.json()?;
-    let status = parse_status(&n.status).ok_or_else(|| {
+    let status = parse::<IncidentStatus>(&n.status).ok_or_else(|| {
         ApiError::bad_request(format!(
             "status {:?}: open, acknowledged, resolved or false_positive",
             n.status
@@ -270,7 +267,7 @@ pub(crate) async fn incident_status(cx: &Cx, call: &Call, id: &str) -> ApiResult
         return Err(not_found(format!("no incident {id}")));
     }
     let i = cx.st.store.set_incident_status(id, status).await?;
-    info!(by = %cx.who.user.name, incident = id, status = status_str(status), "incident status set");
+    info!(by = %cx.who.user.name, incident = id, status = %name(status), "incident status set");
     let names = endpoint_names(cx, i.application_id).await?;
     let v = incident_json(&i, i.endpoint_id.and_then(|e| names.get(&e).cloned()));
     Ok(crate::api::json_response(StatusCode::OK, &v))

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
-use super::views::{parse_state, rule_json, time};
+use super::views::{parse, rule_json, time};
 use super::{created, no_content, not_found, ok, Call, Cx};
 use crate::api::{json_response, ApiError, ApiResult};
 use crate::packs::{rule_file, BuildOutcome};
@@ -157,7 +157,7 @@ struct Put {
 }
 
 fn state_arg(s: &str) -> Result<RuleState, ApiError> {
-    parse_state(s).ok_or_else(|| {
+    parse::<RuleState>(s).ok_or_else(|| {
         ApiError::bad_request(format!("state {s:?}: monitoring, blocking or disabled"))
     })
 }

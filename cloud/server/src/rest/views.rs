@@ -1,17 +1,25 @@
 //! The JSON shapes of the REST API's objects.
 
 use rampart_store::chrono::{DateTime, SecondsFormat, Utc};
-use rampart_store::entity::{
-    attack_event, incident, node, rule, scan_job, IncidentStatus, RuleOrigin, RuleState, Severity,
-};
+use rampart_store::entity::{attack_event, incident, node, rule, scan_job};
+use rampart_store::sea_orm::ActiveEnum;
 use serde_json::{json, Value};
-
-use super::auth::role_str;
 
 /// Heartbeats newer than this: the node is `ok`; up to [`STALE_SECS`]:
 /// `stale`; older: `down`.
 pub(crate) const HEALTHY_SECS: i64 = 120;
 pub(crate) const STALE_SECS: i64 = 900;
+
+/// A stored enumeration's name (role, rule state, incident status, ...), as
+/// the store writes it.
+pub(crate) fn name<E: ActiveEnum<Value = String>>(e: E) -> String {
+    e.to_value()
+}
+
+/// A stored enumeration from its name; `None` for an unknown one.
+pub(crate) fn parse<E: ActiveEnum<Value = String>>(s: &str) -> Option<E> {
+    E::try_from_value(&s.to_owned()).ok()
+}
 
 /// RFC 3339, seconds, `Z`.
 pub(crate) fn time(t: DateTime<Utc>) -> String {
@@ -24,7 +32,7 @@ pub(crate) fn unix_time(secs: i64) -> String {
 }
 
 pub(crate) fn user_json(u: &rampart_store::entity::user::Model) -> Value {
-    json!({"id": u.id, "name": u.name, "role": role_str(u.role), "created_at": time(u.created_at)})
+    json!({"id": u.id, "name": u.name, "role": name(u.role), "created_at": time(u.created_at)})
 }
 
 pub(crate) fn attack_json(a: &attack_event::Model, node: &str) -> Value {
@@ -36,72 +44,27 @@ pub(crate) fn attack_json(a: &attack_event::Model, node: &str) -> Value {
     })
 }
 
-pub(crate) fn severity_str(s: Severity) -> &'static str {
-    match s {
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
-}
-
-pub(crate) fn status_str(s: IncidentStatus) -> &'static str {
-    match s {
-        IncidentStatus::Open => "open",
-        IncidentStatus::Acknowledged => "acknowledged",
-        IncidentStatus::Resolved => "resolved",
-        IncidentStatus::FalsePositive => "false_positive",
-    }
-}
-
-pub(crate) fn parse_status(s: &str) -> Option<IncidentStatus> {
-    Some(match s {
-        "open" => IncidentStatus::Open,
-        "acknowledged" => IncidentStatus::Acknowledged,
-        "resolved" => IncidentStatus::Resolved,
-        "false_positive" => IncidentStatus::FalsePositive,
-        _ => return None,
-    })
-}
-
 /// An incident; `endpoint` is the endpoint's `METHOD template` when known.
 pub(crate) fn incident_json(i: &incident::Model, endpoint: Option<String>) -> Value {
     json!({
-        "id": i.id, "title": i.title, "severity": severity_str(i.severity),
-        "status": status_str(i.status), "endpoint": endpoint, "point": i.point,
+        "id": i.id, "title": i.title, "severity": name(i.severity),
+        "status": name(i.status), "endpoint": endpoint, "point": i.point,
         "payload": i.payload, "created_at": time(i.created_at), "updated_at": time(i.updated_at),
-    })
-}
-
-pub(crate) fn state_str(s: RuleState) -> &'static str {
-    match s {
-        RuleState::Monitoring => "monitoring",
-        RuleState::Blocking => "blocking",
-        RuleState::Disabled => "disabled",
-    }
-}
-
-pub(crate) fn parse_state(s: &str) -> Option<RuleState> {
-    Some(match s {
-        "monitoring" => RuleState::Monitoring,
-        "blocking" => RuleState::Blocking,
-        "disabled" => RuleState::Disabled,
-        _ => return None,
     })
 }
 
 pub(crate) fn rule_json(r: &rule::Model) -> Value {
     json!({
         "id": r.rule_id, "source": r.source,
-        "origin": match r.origin { RuleOrigin::Custom => "custom", RuleOrigin::Learned => "learned" },
-        "state": state_str(r.state), "explanation": r.explanation, "confidence": r.confidence,
+        "origin": name(r.origin),
+        "state": name(r.state), "explanation": r.explanation, "confidence": r.confidence,
         "created_at": time(r.created_at), "updated_at": time(r.updated_at),
     })
 }
 
 pub(crate) fn scan_job_json(j: &scan_job::Model, endpoint: Option<String>) -> Value {
     json!({
-        "id": j.id, "state": format!("{:?}", j.state).to_lowercase(), "class": j.class,
+        "id": j.id, "state": name(j.state), "class": j.class,
         "point": j.point, "endpoint_id": j.endpoint_id, "endpoint": endpoint,
         "payload_family": j.payload_family, "attempts": j.attempts, "last_error": j.last_error,
         "created_at": time(j.created_at), "updated_at": time(j.updated_at),
